@@ -1,0 +1,59 @@
+package io.jembed.benchmarks;
+
+import io.jembed.core.Embedder;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The jembed side of the end-to-end race, kept to this one class so that a change in the
+ * {@link Embedder} API touches nothing else in the harness.
+ *
+ * <p>One Embedder serves every batch size: it is built with the largest, and smaller batches are cut
+ * here, which is exactly what {@link Embedder#embed(List)} does with its own batch size. A second
+ * Embedder per batch size would load the weights twice and inflate the peak RSS being reported.
+ */
+final class EndToEndJembed implements AutoCloseable {
+
+    private final Embedder embedder;
+    private final int maxBatchSize;
+
+    EndToEndJembed(Path modelDirectory, int threads, int maxBatchSize) throws IOException {
+        this.embedder = Embedder.builder(modelDirectory).threads(threads).batchSize(maxBatchSize).build();
+        this.maxBatchSize = maxBatchSize;
+    }
+
+    float[] embed(String text) {
+        return embedder.embed(text);
+    }
+
+    /** Texts in input order, {@code batchSize} per forward pass. */
+    float[][] embed(List<String> texts, int batchSize) {
+        if (batchSize < 1 || batchSize > maxBatchSize) {
+            throw new IllegalArgumentException("batch size: expected 1.." + maxBatchSize + ", found " + batchSize);
+        }
+        float[][] vectors = new float[texts.size()][];
+        for (int from = 0; from < texts.size(); from += batchSize) {
+            int to = Math.min(texts.size(), from + batchSize);
+            float[][] batch = embedder.embed(texts.subList(from, to));
+            System.arraycopy(batch, 0, vectors, from, batch.length);
+        }
+        return vectors;
+    }
+
+    /** Real tokens of one text as jembed's own tokenizer counts them, [CLS] and [SEP] included. */
+    int tokenCount(String text) {
+        return embedder.tokenizer().encode(text, embedder.maxLength()).ids().length;
+    }
+
+    /** A line for the report: which kernels and how many worker threads jembed runs on. */
+    String describe() {
+        return "jembed kernels " + embedder.kernels().getClass().getSimpleName() + ", " + embedder.threads()
+            + " worker threads, max length " + embedder.maxLength();
+    }
+
+    @Override
+    public void close() {
+        embedder.close();
+    }
+}

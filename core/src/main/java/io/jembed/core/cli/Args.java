@@ -1,0 +1,191 @@
+package io.jembed.core.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The words after the command name: options ({@code --name value}, {@code --name=value},
+ * {@code -k 3}), switches ({@code --append}) and positional arguments. A command declares its
+ * switches up front so that {@code --append "some text"} is not read as an option value; every
+ * option it reads is marked used, and {@link #finish()} rejects the ones nobody read.
+ */
+public final class Args {
+
+    private final String command;
+    private final Map<String, String> options = new LinkedHashMap<>();
+    private final Set<String> switches = new HashSet<>();
+    private final List<String> positionals = new ArrayList<>();
+    private final Set<String> used = new HashSet<>();
+
+    private Args(String command) {
+        this.command = command;
+    }
+
+    /**
+     * @param switchNames options that take no value, without dashes (e.g. "append", "json")
+     */
+    public static Args parse(String command, String[] words, Set<String> switchNames) {
+        Args args = new Args(command);
+        boolean onlyPositionals = false;
+        for (int i = 0; i < words.length; i++) {
+            String word = words[i];
+            if (onlyPositionals || word.equals("-") || !word.startsWith("-") || isNumber(word)) {
+                args.positionals.add(word);
+                continue;
+            }
+            if (word.equals("--")) {
+                onlyPositionals = true;
+                continue;
+            }
+            String name = word.startsWith("--") ? word.substring(2) : word.substring(1);
+            String value = null;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            }
+            if (name.isEmpty()) {
+                throw CliException.usage(command + ": '" + word + "' is not an option");
+            }
+            if (switchNames.contains(name)) {
+                if (value != null) {
+                    throw CliException.usage(command + ": --" + name + " takes no value, found '" + value + "'");
+                }
+                args.switches.add(name);
+                continue;
+            }
+            if (value == null) {
+                if (i + 1 >= words.length) {
+                    throw CliException.usage(command + ": option --" + name + " needs a value");
+                }
+                value = words[++i];
+            }
+            if (args.options.put(name, value) != null) {
+                throw CliException.usage(command + ": option --" + name + " is given twice");
+            }
+        }
+        return args;
+    }
+
+    private static boolean isNumber(String word) {
+        return word.length() > 1 && (Character.isDigit(word.charAt(1)) || word.charAt(1) == '.');
+    }
+
+    public String command() {
+        return command;
+    }
+
+    public boolean flag(String name) {
+        used.add(name);
+        return switches.contains(name);
+    }
+
+    public Optional<String> option(String... names) {
+        String found = null;
+        String foundName = null;
+        for (String name : names) {
+            used.add(name);
+            String value = options.get(name);
+            if (value != null) {
+                if (found != null) {
+                    throw CliException.usage(command + ": --" + foundName + " and --" + name + " mean the same; give one");
+                }
+                found = value;
+                foundName = name;
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
+    public String string(String name, String defaultValue) {
+        return option(name).orElse(defaultValue);
+    }
+
+    public String required(String name) {
+        return option(name).orElseThrow(() -> CliException.usage(command + ": missing --" + name
+                + " (see 'jembed " + command + " --help')"));
+    }
+
+    public Optional<Path> path(String name) {
+        return option(name).map(Path::of);
+    }
+
+    public int intValue(String name, int defaultValue, int min, int max) {
+        Optional<String> text = option(name);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        return parseInt("--" + name, text.get(), min, max);
+    }
+
+    /** Same as {@link #intValue(String, int, int, int)}, for options with a short alias such as -k. */
+    public int intValue(String[] names, int defaultValue, int min, int max) {
+        Optional<String> text = option(names);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        return parseInt("--" + names[0], text.get(), min, max);
+    }
+
+    private int parseInt(String what, String text, int min, int max) {
+        int value;
+        try {
+            value = Integer.parseInt(text.trim());
+        } catch (NumberFormatException e) {
+            throw CliException.usage(command + ": " + what + " expects a whole number, found '" + text + "'");
+        }
+        if (value < min || value > max) {
+            throw CliException.usage(command + ": " + what + " must be between " + min + " and " + max
+                    + ", found " + value);
+        }
+        return value;
+    }
+
+    public <E extends Enum<E>> E choice(String name, Class<E> type, E defaultValue) {
+        Optional<String> text = option(name);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        StringBuilder allowed = new StringBuilder();
+        for (E value : type.getEnumConstants()) {
+            String word = value.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+            if (word.equals(text.get())) {
+                return value;
+            }
+            allowed.append(allowed.isEmpty() ? "" : "|").append(word);
+        }
+        throw CliException.usage(command + ": --" + name + " expects " + allowed + ", found '" + text.get() + "'");
+    }
+
+    public List<String> positionals() {
+        return positionals;
+    }
+
+    /** Rejects options that no one read, so a typo such as --treads does not pass silently. */
+    public void finish() {
+        for (String name : options.keySet()) {
+            if (!used.contains(name)) {
+                throw CliException.usage(command + ": unknown option --" + name + " (see 'jembed " + command + " --help')");
+            }
+        }
+        for (String name : switches) {
+            if (!used.contains(name)) {
+                throw CliException.usage(command + ": unknown option --" + name + " (see 'jembed " + command + " --help')");
+            }
+        }
+    }
+
+    /** Rejects positional arguments for commands that take none. */
+    public void noPositionals() {
+        if (!positionals.isEmpty()) {
+            throw CliException.usage(command + ": unexpected argument '" + positionals.get(0)
+                    + "' (see 'jembed " + command + " --help')");
+        }
+    }
+}

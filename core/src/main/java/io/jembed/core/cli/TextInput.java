@@ -1,0 +1,235 @@
+package io.jembed.core.cli;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.NoSuchElementException;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Reads the texts a command works on, streaming, one record at a time: JSONL lines
+ * {@code {"id": <any JSON value>, "text": "..."}} (field names configurable), or plain text with
+ * one text per line whose id is its line number. Every line is decoded as strict UTF-8, so bad
+ * bytes are reported with their line number instead of being replaced silently. A bad line is
+ * either fatal or reported and skipped, per {@link OnError}; blank lines are ignored.
+ */
+public final class TextInput implements Closeable {
+
+    /** What to do with a line that cannot be read. */
+    public enum OnError { FAIL, SKIP }
+
+    /** Input formats: JSONL objects, or one text per line. */
+    public enum Format { JSONL, TXT }
+
+    /**
+     * One input record.
+     *
+     * @param line   1-based line number in the input
+     * @param id     the record's id, any JSON value (the line number for plain text)
+     * @param text   the text to work on
+     * @param record the whole JSON object (null for plain text), for commands that keep extra fields
+     */
+    public record Record(long line, JsonNode id, String text, ObjectNode record) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final InputStream in;
+    private final String source;
+    private final Format format;
+    private final String idField;
+    private final String textField;
+    private final OnError onError;
+    private final PrintStream warnings;
+    private final ByteArrayOutputStream lineBytes = new ByteArrayOutputStream(256);
+    private long lineNumber;
+    private long skipped;
+    private Record next;
+    private boolean done;
+
+    private TextInput(InputStream in, String source, Format format, String idField, String textField,
+                      OnError onError, PrintStream warnings) {
+        this.in = new BufferedInputStream(in, 1 << 16);
+        this.source = source;
+        this.format = format;
+        this.idField = idField;
+        this.textField = textField;
+        this.onError = onError;
+        this.warnings = warnings;
+    }
+
+    /**
+     * Opens a file, or standard input for "-".
+     *
+     * @param warnings where skipped lines are reported
+     */
+    public static TextInput open(String pathOrDash, Format format, String idField, String textField,
+                                 OnError onError, PrintStream warnings) throws IOException {
+        if (pathOrDash.equals("-")) {
+            return new TextInput(System.in, "<stdin>", format, idField, textField, onError, warnings);
+        }
+        Path path = Path.of(pathOrDash);
+        if (Files.isDirectory(path)) {
+            throw new CliException("input " + path + " is a directory; expected a " + describe(format) + " file");
+        }
+        try {
+            return new TextInput(Files.newInputStream(path), path.toString(), format, idField, textField, onError,
+                    warnings);
+        } catch (NoSuchFileException e) {
+            throw new CliException("input file " + path + " does not exist");
+        }
+    }
+
+    /** Reads from a stream (tests, bundled resources). */
+    public static TextInput of(InputStream in, String source, Format format, String idField, String textField,
+                               OnError onError, PrintStream warnings) {
+        return new TextInput(in, source, format, idField, textField, onError, warnings);
+    }
+
+    private static String describe(Format format) {
+        return format == Format.JSONL ? "JSONL" : "plain text";
+    }
+
+    public boolean hasNext() throws IOException {
+        while (next == null && !done) {
+            if (!readLine()) {
+                done = true;
+                break;
+            }
+            next = parse();
+        }
+        return next != null;
+    }
+
+    public Record next() throws IOException {
+        if (!hasNext()) {
+            throw new NoSuchElementException("no more records in " + source);
+        }
+        Record record = next;
+        next = null;
+        return record;
+    }
+
+    /** Lines reported and skipped so far (with {@link OnError#SKIP}). */
+    public long skipped() {
+        return skipped;
+    }
+
+    public String source() {
+        return source;
+    }
+
+    private boolean readLine() throws IOException {
+        lineBytes.reset();
+        int b = in.read();
+        if (b < 0) {
+            return false;
+        }
+        lineNumber++;
+        while (b >= 0 && b != '\n') {
+            lineBytes.write(b);
+            b = in.read();
+        }
+        return true;
+    }
+
+    /** The current line as a record, null for a blank or skipped line. */
+    private Record parse() {
+        String line;
+        try {
+            byte[] bytes = lineBytes.toByteArray();
+            int length = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+            line = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, 0, length)).toString();
+        } catch (CharacterCodingException e) {
+            return bad("is not valid UTF-8 (" + e.getMessage() + ")");
+        }
+        if (lineNumber == 1 && !line.isEmpty() && line.charAt(0) == '\uFEFF') {
+            line = line.substring(1);
+        }
+        if (format == Format.TXT) {
+            if (line.isBlank()) {
+                return null;
+            }
+            return new Record(lineNumber, LongNode.valueOf(lineNumber), line, null);
+        }
+        if (line.isBlank()) {
+            return null;
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            return bad("is not valid JSON (" + e.getOriginalMessage() + ")");
+        }
+        if (!(node instanceof ObjectNode object)) {
+            return bad("is not a JSON object; expected {\"" + idField + "\": ..., \"" + textField + "\": \"...\"}");
+        }
+        JsonNode text = object.get(textField);
+        if (text == null || text.isNull()) {
+            return bad("has no \"" + textField + "\" field" + fieldsHint(object));
+        }
+        if (!text.isTextual()) {
+            return bad("has a \"" + textField + "\" that is " + text.getNodeType().toString().toLowerCase()
+                    + ", expected a string");
+        }
+        JsonNode id = object.get(idField);
+        if (id == null) {
+            id = lineNumber <= Integer.MAX_VALUE ? IntNode.valueOf((int) lineNumber) : LongNode.valueOf(lineNumber);
+        }
+        return new Record(lineNumber, id, text.textValue(), object);
+    }
+
+    private static String fieldsHint(ObjectNode object) {
+        if (object.isEmpty()) {
+            return "";
+        }
+        StringBuilder names = new StringBuilder(" (fields found: ");
+        var it = object.fieldNames();
+        for (int i = 0; it.hasNext() && i < 8; i++) {
+            names.append(i == 0 ? "" : ", ").append(it.next());
+        }
+        return names.append("; choose one with --text-field)").toString();
+    }
+
+    private Record bad(String problem) {
+        String message = source + " line " + lineNumber + " " + problem;
+        if (onError == OnError.FAIL) {
+            throw new CliException(message + " (use --on-error skip to report and skip such lines)");
+        }
+        skipped++;
+        warnings.println("jembed: skipped " + message);
+        return null;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (in != System.in) {
+            in.close();
+        }
+    }
+
+    /** An empty JSON object, for records that carry no extra fields. */
+    static ObjectNode emptyObject() {
+        return JsonNodeFactory.instance.objectNode();
+    }
+}

@@ -1,0 +1,82 @@
+package io.jembed.core.cli;
+
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Where a command writes its results: standard output for "-", else a file that appears only
+ * when the command succeeds (written to a temporary sibling, synced, then renamed), so a failed
+ * or interrupted run never leaves a half-written output in place of an old one.
+ */
+public final class TextOutput implements Closeable {
+
+    private final Path target;
+    private final Path temporary;
+    private final FileOutputStream file;
+    private final OutputStream stream;
+    private boolean committed;
+
+    private TextOutput(Path target, Path temporary, FileOutputStream file, OutputStream stream) {
+        this.target = target;
+        this.temporary = temporary;
+        this.file = file;
+        this.stream = stream;
+    }
+
+    public static TextOutput open(String pathOrDash, java.io.PrintStream stdout) throws IOException {
+        if (pathOrDash.equals("-")) {
+            return new TextOutput(null, null, null, new BufferedOutputStream(stdout, 1 << 16) {
+                @Override
+                public void close() throws IOException {
+                    flush();
+                }
+            });
+        }
+        Path target = Path.of(pathOrDash).toAbsolutePath();
+        if (Files.isDirectory(target)) {
+            throw new CliException("output " + target + " is a directory; expected a file path");
+        }
+        Path parent = target.getParent();
+        if (!Files.isDirectory(parent)) {
+            throw new CliException("output directory " + parent + " does not exist");
+        }
+        Path temporary = Files.createTempFile(parent, "." + target.getFileName() + ".", ".tmp");
+        FileOutputStream file = new FileOutputStream(temporary.toFile());
+        return new TextOutput(target, temporary, file, new BufferedOutputStream(file, 1 << 16));
+    }
+
+    public OutputStream stream() {
+        return stream;
+    }
+
+    /** Makes the output visible: flush, sync and rename over the target. */
+    public void commit() throws IOException {
+        stream.flush();
+        if (file != null) {
+            file.getFD().sync();
+            stream.close();
+            Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+        committed = true;
+    }
+
+    /** Without a {@link #commit()}, discards what was written (the target keeps its old content). */
+    @Override
+    public void close() throws IOException {
+        if (committed) {
+            return;
+        }
+        if (file == null) {
+            stream.flush();
+            return;
+        }
+        stream.close();
+        Files.deleteIfExists(temporary);
+    }
+}

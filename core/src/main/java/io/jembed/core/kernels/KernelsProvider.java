@@ -1,0 +1,87 @@
+package io.jembed.core.kernels;
+
+import java.lang.System.Logger.Level;
+import java.util.Locale;
+
+/**
+ * Picks the {@link Kernels} implementation once per JVM: {@link VectorKernels} when the
+ * {@code jdk.incubator.vector} module is present and its vectors are at least 128 bits wide,
+ * else {@link ScalarKernels}. The system property {@value #PROPERTY} ({@code scalar} or
+ * {@code vector}) forces the choice. The choice is logged once at INFO.
+ */
+public final class KernelsProvider {
+
+    /** System property forcing the implementation: {@code scalar} or {@code vector}. */
+    public static final String PROPERTY = "jembed.kernels";
+
+    private static final String VECTOR_MODULE = "jdk.incubator.vector";
+
+    private KernelsProvider() {
+    }
+
+    /** The implementation chosen for this JVM. */
+    public static Kernels get() {
+        return Chosen.KERNELS;
+    }
+
+    /** The scalar implementation, whatever this JVM supports. */
+    public static Kernels scalar() {
+        return ScalarKernels.INSTANCE;
+    }
+
+    /**
+     * The Vector API implementation.
+     *
+     * @throws IllegalStateException if the JVM was started without the {@code jdk.incubator.vector} module
+     */
+    public static Kernels vector() {
+        if (!vectorModulePresent()) {
+            throw new IllegalStateException("vector kernels: expected module " + VECTOR_MODULE
+                    + " in the boot layer, found it absent; start the JVM with --add-modules " + VECTOR_MODULE);
+        }
+        // Touched only after the check: loading VectorKernels links the incubator classes.
+        return VectorKernels.INSTANCE;
+    }
+
+    static boolean vectorModulePresent() {
+        return ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
+    }
+
+    private static final class Chosen {
+        static final Kernels KERNELS = choose();
+
+        private static Kernels choose() {
+            String forced = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT);
+            Kernels chosen;
+            String reason;
+            switch (forced) {
+                case "scalar" -> {
+                    chosen = scalar();
+                    reason = "forced by -D" + PROPERTY + "=scalar";
+                }
+                case "vector" -> {
+                    chosen = vector();
+                    reason = "forced by -D" + PROPERTY + "=vector";
+                }
+                case "" -> {
+                    if (!vectorModulePresent()) {
+                        chosen = scalar();
+                        reason = "module " + VECTOR_MODULE + " absent; start the JVM with --add-modules "
+                                + VECTOR_MODULE + " for the vector kernels, many times faster";
+                    } else if (VectorKernels.vectorBits() < 128) {
+                        chosen = scalar();
+                        reason = "preferred vectors are only " + VectorKernels.vectorBits() + " bits";
+                    } else {
+                        chosen = vector();
+                        reason = "module " + VECTOR_MODULE + " present";
+                    }
+                }
+                default -> throw new IllegalArgumentException("system property " + PROPERTY
+                        + ": expected 'scalar' or 'vector', found '" + forced + "'");
+            }
+            System.getLogger(KernelsProvider.class.getName())
+                    .log(Level.INFO, "jembed kernels: " + chosen.name() + " (" + reason + ")");
+            return chosen;
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package io.jembed.core.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import io.jembed.core.kernels.Kernels.Activation;
+
+/**
+ * The register-tiled matmul under {@link VectorKernels#linear} and {@link VectorKernels#attention}:
+ * one panel of 2L output columns (L lanes per vector) for a run of rows,
+ * {@code y[t][c] = act(bias[c] + Σ_k x[t][k] w[k][c])}.
+ *
+ * <p>A tile of up to 6 rows keeps 6 x 2 accumulators in registers; each step over k loads the
+ * panel's two weight vectors once and broadcasts one x value per row into two FMAs, so 12 FMAs
+ * cost 2 vector loads and 6 scalar broadcasts. With 15 vector registers live the tile fits
+ * AVX2's 16 as well as AVX-512's 32. Rows past the last full tile use tiles of 4, 2 and 1.
+ *
+ * <p>The tiles are written out per row count rather than looped over rows, because C2 keeps
+ * only straight-line locals in registers; the four variants are identical but for that count.
+ */
+final class VectorGemm {
+
+    static final VectorSpecies<Float> S = VectorWidth.SPECIES;
+    static final int L = S.length();
+    /** Output columns per panel, the width of {@link PackedLinear}'s layout for these kernels. */
+    static final int PANEL = 2 * L;
+    /** Rows of the main register tile. */
+    static final int TILE_ROWS = 6;
+
+    private VectorGemm() {
+    }
+
+    /**
+     * One panel for {@code rows} rows:
+     * x row t at {@code x[xOff + t * xStride + k]}, k in [0, K);
+     * weight (k, c) at {@code w[wOff + k * wStride + c]}, c in [0, PANEL), all PANEL columns readable;
+     * bias c at {@code bias[biasOff + c]}, or no bias when null (PANEL floats readable);
+     * output at {@code y[yOff + t * yStride + c]}, only for c in [0, cols), cols in [1, PANEL].
+     */
+    static void panel(float[] x, int xOff, int xStride, int K, float[] w, int wOff, int wStride,
+                      float[] bias, int biasOff, float[] y, int yOff, int yStride, int rows, int cols,
+                      Activation act) {
+        int t = 0;
+        for (; t + 6 <= rows; t += 6) {
+            tile6(x, xOff + t * xStride, xStride, K, w, wOff, wStride, bias, biasOff, y, yOff + t * yStride, yStride, cols);
+        }
+        if (rows - t >= 4) {
+            tile4(x, xOff + t * xStride, xStride, K, w, wOff, wStride, bias, biasOff, y, yOff + t * yStride, yStride, cols);
+            t += 4;
+        }
+        if (rows - t >= 2) {
+            tile2(x, xOff + t * xStride, xStride, K, w, wOff, wStride, bias, biasOff, y, yOff + t * yStride, yStride, cols);
+            t += 2;
+        }
+        if (rows - t == 1) {
+            tile1(x, xOff + t * xStride, xStride, K, w, wOff, wStride, bias, biasOff, y, yOff + t * yStride, yStride, cols);
+        }
+        if (act != Activation.NONE) {
+            // Applied per panel while its outputs are still in L1.
+            for (int r = 0; r < rows; r++) {
+                VectorMath.activate(act, y, yOff + r * yStride, cols);
+            }
+        }
+    }
+
+    /** Stores one row's two accumulators, masking the columns at and past cols. */
+    private static void store(FloatVector lo, FloatVector hi, float[] y, int off, int cols) {
+        if (cols >= PANEL) {
+            lo.intoArray(y, off);
+            hi.intoArray(y, off + L);
+        } else if (cols > L) {
+            lo.intoArray(y, off);
+            hi.intoArray(y, off + L, S.indexInRange(L, cols));
+        } else {
+            lo.intoArray(y, off, S.indexInRange(0, cols));
+        }
+    }
+
+    /** Rows [0, 6) of the panel: 6 x 2 accumulators. */
+    private static void tile6(float[] x, int x0, int xStride, int K, float[] w, int wOff, int wStride,
+                              float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
+        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
+        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff + L);
+        FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1, a40 = b0, a41 = b1, a50 = b0, a51 = b1;
+        int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride, x5 = x4 + xStride;
+        for (int k = 0; k < K; k++) {
+            int wk = wOff + k * wStride;
+            FloatVector w0 = FloatVector.fromArray(S, w, wk);
+            FloatVector w1 = FloatVector.fromArray(S, w, wk + L);
+            FloatVector xb;
+            xb = FloatVector.broadcast(S, x[x0 + k]);
+            a00 = w0.fma(xb, a00);
+            a01 = w1.fma(xb, a01);
+            xb = FloatVector.broadcast(S, x[x1 + k]);
+            a10 = w0.fma(xb, a10);
+            a11 = w1.fma(xb, a11);
+            xb = FloatVector.broadcast(S, x[x2 + k]);
+            a20 = w0.fma(xb, a20);
+            a21 = w1.fma(xb, a21);
+            xb = FloatVector.broadcast(S, x[x3 + k]);
+            a30 = w0.fma(xb, a30);
+            a31 = w1.fma(xb, a31);
+            xb = FloatVector.broadcast(S, x[x4 + k]);
+            a40 = w0.fma(xb, a40);
+            a41 = w1.fma(xb, a41);
+            xb = FloatVector.broadcast(S, x[x5 + k]);
+            a50 = w0.fma(xb, a50);
+            a51 = w1.fma(xb, a51);
+        }
+        store(a00, a01, y, y0, cols);
+        store(a10, a11, y, y0 + yStride, cols);
+        store(a20, a21, y, y0 + 2 * yStride, cols);
+        store(a30, a31, y, y0 + 3 * yStride, cols);
+        store(a40, a41, y, y0 + 4 * yStride, cols);
+        store(a50, a51, y, y0 + 5 * yStride, cols);
+    }
+
+    /** Rows [0, 4) of the panel: 4 x 2 accumulators. */
+    private static void tile4(float[] x, int x0, int xStride, int K, float[] w, int wOff, int wStride,
+                              float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
+        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
+        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff + L);
+        FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+        int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+        for (int k = 0; k < K; k++) {
+            int wk = wOff + k * wStride;
+            FloatVector w0 = FloatVector.fromArray(S, w, wk);
+            FloatVector w1 = FloatVector.fromArray(S, w, wk + L);
+            FloatVector xb;
+            xb = FloatVector.broadcast(S, x[x0 + k]);
+            a00 = w0.fma(xb, a00);
+            a01 = w1.fma(xb, a01);
+            xb = FloatVector.broadcast(S, x[x1 + k]);
+            a10 = w0.fma(xb, a10);
+            a11 = w1.fma(xb, a11);
+            xb = FloatVector.broadcast(S, x[x2 + k]);
+            a20 = w0.fma(xb, a20);
+            a21 = w1.fma(xb, a21);
+            xb = FloatVector.broadcast(S, x[x3 + k]);
+            a30 = w0.fma(xb, a30);
+            a31 = w1.fma(xb, a31);
+        }
+        store(a00, a01, y, y0, cols);
+        store(a10, a11, y, y0 + yStride, cols);
+        store(a20, a21, y, y0 + 2 * yStride, cols);
+        store(a30, a31, y, y0 + 3 * yStride, cols);
+    }
+
+    /** Rows [0, 2) of the panel: 2 x 2 accumulators. */
+    private static void tile2(float[] x, int x0, int xStride, int K, float[] w, int wOff, int wStride,
+                              float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
+        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
+        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff + L);
+        FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+        int x1 = x0 + xStride;
+        for (int k = 0; k < K; k++) {
+            int wk = wOff + k * wStride;
+            FloatVector w0 = FloatVector.fromArray(S, w, wk);
+            FloatVector w1 = FloatVector.fromArray(S, w, wk + L);
+            FloatVector xb;
+            xb = FloatVector.broadcast(S, x[x0 + k]);
+            a00 = w0.fma(xb, a00);
+            a01 = w1.fma(xb, a01);
+            xb = FloatVector.broadcast(S, x[x1 + k]);
+            a10 = w0.fma(xb, a10);
+            a11 = w1.fma(xb, a11);
+        }
+        store(a00, a01, y, y0, cols);
+        store(a10, a11, y, y0 + yStride, cols);
+    }
+
+    /** Rows [0, 1) of the panel: 1 x 2 accumulators. */
+    private static void tile1(float[] x, int x0, int xStride, int K, float[] w, int wOff, int wStride,
+                              float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
+        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
+        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff + L);
+        FloatVector a00 = b0, a01 = b1;
+        for (int k = 0; k < K; k++) {
+            int wk = wOff + k * wStride;
+            FloatVector w0 = FloatVector.fromArray(S, w, wk);
+            FloatVector w1 = FloatVector.fromArray(S, w, wk + L);
+            FloatVector xb;
+            xb = FloatVector.broadcast(S, x[x0 + k]);
+            a00 = w0.fma(xb, a00);
+            a01 = w1.fma(xb, a01);
+        }
+        store(a00, a01, y, y0, cols);
+    }
+}

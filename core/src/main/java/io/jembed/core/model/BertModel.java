@@ -1,0 +1,238 @@
+package io.jembed.core.model;
+
+import java.util.List;
+
+import io.jembed.core.kernels.Kernels;
+import io.jembed.core.kernels.Kernels.Activation;
+import io.jembed.core.kernels.WorkerPool;
+import io.jembed.weights.BertConfig;
+
+/**
+ * The BERT encoder forward pass: embeddings, then a plain loop over bidirectional transformer
+ * layers (post-LayerNorm, as in Hugging Face's {@code BertModel}).
+ *
+ * <p>A batch carries no padding: the N real tokens of all its sequences are concatenated
+ * row after row, every Linear layer runs once over all N rows, and attention runs per
+ * sequence over that sequence's own tokens. So a sequence's output does not depend on what
+ * else is in its batch. Shape symbols: N tokens in the batch, T tokens of one sequence,
+ * H hidden, I intermediate, h heads, d = H / h.
+ */
+public final class BertModel {
+
+    /** One tokenized sequence: token ids and token type ids, [T] each. */
+    public record Sequence(int[] inputIds, int[] tokenTypeIds) {
+        public Sequence {
+            if (inputIds.length != tokenTypeIds.length) {
+                throw new IllegalArgumentException("sequence: expected as many token type ids as input ids ("
+                        + inputIds.length + "), found " + tokenTypeIds.length);
+            }
+        }
+
+        public int length() {
+            return inputIds.length;
+        }
+    }
+
+    private final BertConfig config;
+    private final BertWeights weights;
+    private final Kernels kernels;
+    private final Activation hiddenAct;
+
+    public BertModel(BertConfig config, BertWeights weights, Kernels kernels) {
+        this.config = config;
+        this.weights = weights;
+        this.kernels = kernels;
+        this.hiddenAct = activationOf(config.hiddenAct());
+    }
+
+    public BertConfig config() {
+        return config;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    static Activation activationOf(String hiddenAct) {
+        return switch (hiddenAct) {
+            case "gelu" -> Activation.GELU;
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Activation.GELU_TANH;
+            case "relu" -> Activation.RELU;
+            default -> throw new IllegalArgumentException("config 'hidden_act': expected gelu, gelu_new, "
+                    + "gelu_pytorch_tanh or relu, found '" + hiddenAct + "'");
+        };
+    }
+
+    /**
+     * Runs the encoder over a batch; the last hidden state of sequence s is rows
+     * [ws.offset(s), ws.offset(s) + T_s) of {@link Workspace#hidden()}, [N, H].
+     */
+    public void forward(List<Sequence> batch, Workspace ws, WorkerPool pool) {
+        ws.prepare(batch, pool.threads());
+        embed(batch, ws.hidden());
+        for (BertWeights.Layer layer : weights.layers()) {
+            layer(layer, ws, pool);
+        }
+    }
+
+    /** {@code BertEmbeddings}: word + position + token type, then LayerNorm. x [N, H]. */
+    private void embed(List<Sequence> batch, float[] x) {
+        int H = config.hiddenSize();
+        BertWeights.Embeddings e = weights.embeddings();
+        int row = 0;
+        for (Sequence sequence : batch) {
+            for (int t = 0; t < sequence.length(); t++, row++) {
+                int id = sequence.inputIds()[t];
+                int type = sequence.tokenTypeIds()[t];
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new IllegalArgumentException("input id " + id + " at position " + t
+                            + ": expected 0.." + (config.vocabSize() - 1) + " (vocab_size)");
+                }
+                if (type < 0 || type >= config.typeVocabSize()) {
+                    throw new IllegalArgumentException("token type id " + type + " at position " + t
+                            + ": expected 0.." + (config.typeVocabSize() - 1) + " (type_vocab_size)");
+                }
+                System.arraycopy(e.wordEmbeddings(), id * H, x, row * H, H);
+                kernels.axpy(1f, e.positionEmbeddings(), t * H, x, row * H, H);
+                kernels.axpy(1f, e.tokenTypeEmbeddings(), type * H, x, row * H, H);
+            }
+        }
+        kernels.addLayerNorm(x, null, row, H, e.layerNormWeight(), e.layerNormBias(),
+                (float) config.layerNormEps(), x);
+    }
+
+    /** {@code BertLayer}: self-attention, add & norm, feed-forward, add & norm. */
+    private void layer(BertWeights.Layer layer, Workspace ws, WorkerPool pool) {
+        int N = ws.tokens();
+        int H = config.hiddenSize();
+        float eps = (float) config.layerNormEps();
+        float[] x = ws.hidden();
+        kernels.linear(pool, x, N, layer.queryKeyValue(), Activation.NONE, ws.queryKeyValue()); // [N,H]·[H,3H] -> [N,3H]
+        attention(ws, pool);                                                                    // -> context [N,H]
+        kernels.linear(pool, ws.context(), N, layer.attentionOutputDense(), Activation.NONE, ws.projected()); // [N,H]·[H,H]
+        kernels.addLayerNorm(ws.projected(), x, N, H, layer.attentionOutputLayerNormWeight(),
+                layer.attentionOutputLayerNormBias(), eps, x);
+        kernels.linear(pool, x, N, layer.intermediateDense(), hiddenAct, ws.intermediate());     // [N,H]·[H,I] -> [N,I]
+        kernels.linear(pool, ws.intermediate(), N, layer.outputDense(), Activation.NONE, ws.projected()); // [N,I]·[I,H]
+        kernels.addLayerNorm(ws.projected(), x, N, H, layer.outputLayerNormWeight(),
+                layer.outputLayerNormBias(), eps, x);
+    }
+
+    /**
+     * Bidirectional multi-head attention, one task per (sequence, head): each head reads its
+     * d columns of q, k and v from the fused [N, 3H] projection and writes its d columns of
+     * the context [N, H].
+     */
+    private void attention(Workspace ws, WorkerPool pool) {
+        int H = config.hiddenSize();
+        int heads = config.numAttentionHeads();
+        int d = H / heads;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        float[] qkv = ws.queryKeyValue();
+        float[] context = ws.context();
+        int sequences = ws.sequences();
+        pool.parallelFor(sequences * heads, (task, worker) -> {
+            int s = task / heads;
+            int head = task % heads;
+            int base = ws.offset(s) * 3 * H + head * d;
+            kernels.attention(qkv, base, qkv, base + H, qkv, base + 2 * H, 3 * H,
+                    ws.length(s), d, scale, context, ws.offset(s) * H + head * d, H, ws.scores(worker));
+        });
+    }
+
+    /**
+     * Activation buffers of one batch, reused across batches and grown only when a batch has
+     * more tokens than any before it, so the hot path does not allocate.
+     */
+    public static final class Workspace {
+        private final BertModel model;
+        private float[] hidden = new float[0];        // [N, H]
+        private float[] queryKeyValue = new float[0]; // [N, 3H]
+        private float[] context = new float[0];       // [N, H]
+        private float[] projected = new float[0];     // [N, H]
+        private float[] intermediate = new float[0];  // [N, I]
+        private float[][] scores = new float[0][];    // [threads][scratch]: attention scratch per worker
+        private int[] offsets = new int[1];           // [sequences + 1], row where each sequence starts
+        private int sequences;
+
+        public Workspace(BertModel model) {
+            this.model = model;
+        }
+
+        void prepare(List<Sequence> batch, int threads) {
+            BertConfig config = model.config;
+            int maxPositions = config.maxPositionEmbeddings();
+            sequences = batch.size();
+            if (offsets.length < sequences + 1) {
+                offsets = new int[sequences + 1];
+            }
+            int maxLength = 0;
+            for (int s = 0; s < sequences; s++) {
+                int T = batch.get(s).length();
+                if (T == 0 || T > maxPositions) {
+                    throw new IllegalArgumentException("sequence " + s + ": expected 1.." + maxPositions
+                            + " tokens (max_position_embeddings), found " + T);
+                }
+                offsets[s + 1] = offsets[s] + T;
+                maxLength = Math.max(maxLength, T);
+            }
+            int N = offsets[sequences];
+            int H = config.hiddenSize();
+            if (hidden.length < N * H) {
+                hidden = new float[N * H];
+                queryKeyValue = new float[N * 3 * H];
+                context = new float[N * H];
+                projected = new float[N * H];
+                intermediate = new float[N * config.intermediateSize()];
+            }
+            int scratch = model.kernels.attentionScratchSize(maxLength);
+            if (scores.length < threads || scores[0].length < scratch) {
+                int width = Math.max(scratch, scores.length > 0 ? scores[0].length : 0);
+                scores = new float[Math.max(threads, scores.length)][width];
+            }
+        }
+
+        public float[] hidden() {
+            return hidden;
+        }
+
+        float[] queryKeyValue() {
+            return queryKeyValue;
+        }
+
+        float[] context() {
+            return context;
+        }
+
+        float[] projected() {
+            return projected;
+        }
+
+        float[] intermediate() {
+            return intermediate;
+        }
+
+        float[] scores(int worker) {
+            return scores[worker];
+        }
+
+        /** Total tokens N in the current batch. */
+        public int tokens() {
+            return offsets[sequences];
+        }
+
+        public int sequences() {
+            return sequences;
+        }
+
+        /** First row of sequence s in {@link #hidden()}. */
+        public int offset(int s) {
+            return offsets[s];
+        }
+
+        /** Tokens T of sequence s. */
+        public int length(int s) {
+            return offsets[s + 1] - offsets[s];
+        }
+    }
+}
