@@ -53,6 +53,10 @@ public record BertNormalizer(boolean cleanText, boolean handleChineseChars, bool
             ends[count] = end;
             count++;
         }
+
+        void clear() {
+            count = 0;
+        }
     }
 
     private static final int DROP = -1;

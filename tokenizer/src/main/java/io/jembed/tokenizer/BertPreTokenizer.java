@@ -63,6 +63,11 @@ final class BertPreTokenizer implements BertNormalizer.Sink {
         return more;
     }
 
+    /** Forgets a word left over from a run that stopped early. */
+    void reset() {
+        word.clear();
+    }
+
     /** The pre-tokens of an already normalized text; for inspection and tests. */
     static List<String> split(String normalized) {
         List<String> words = new ArrayList<>();

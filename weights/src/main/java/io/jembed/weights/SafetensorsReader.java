@@ -249,6 +249,8 @@ public final class SafetensorsReader implements AutoCloseable {
                 throw new SafetensorsFormatException(Reason.INVALID_JSON, null, fileName,
                         "header: expected only whitespace after the JSON object, found " + describeToken(after));
             }
+        } catch (SafetensorsFormatException e) {
+            throw e;
         } catch (JsonProcessingException e) {
             throw new SafetensorsFormatException(Reason.INVALID_JSON, null, fileName,
                     "header: expected well-formed JSON, found " + e.getOriginalMessage()

@@ -14,6 +14,7 @@ public final class Main {
     /** Every command, in the order {@code --help} lists them. */
     static List<Command> commands() {
         return List.of(
+                new SimilarityCommand(),
                 new ModelCommand());
     }
 
@@ -31,6 +32,7 @@ public final class Main {
         boolean verbose = Arrays.asList(argv).contains("--verbose");
         String[] words = Arrays.stream(argv).filter(w -> !w.equals("--verbose")).toArray(String[]::new);
         Cli cli = Cli.system(verbose);
+        configureLogging(verbose);
         try {
             return run(words, cli);
         } finally {
@@ -80,6 +82,20 @@ public final class Main {
         } catch (Exception e) {
             report(cli, command, describe(e), e);
             return CliException.FAILED;
+        }
+    }
+
+    /**
+     * Library log lines (such as the kernel choice) are for --verbose runs; a plain run shows
+     * only the command's own output, warnings excepted.
+     */
+    private static void configureLogging(boolean verbose) {
+        System.setProperty("java.util.logging.SimpleFormatter.format", "jembed: %5$s%6$s%n");
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.setLevel(verbose ? java.util.logging.Level.INFO : java.util.logging.Level.WARNING);
+        for (java.util.logging.Handler handler : root.getHandlers()) {
+            handler.setFormatter(new java.util.logging.SimpleFormatter());
+            handler.setLevel(root.getLevel());
         }
     }
 

@@ -87,7 +87,7 @@ final class ModelCommand implements Command {
         try (SafetensorsReader reader = SafetensorsReader.open(weights)) {
             var out = cli.out();
             out.println("model directory   " + dir.toAbsolutePath());
-            out.println("architecture      " + config.modelType() + ": " + config.numHiddenLayers() + " layers, hidden "
+            out.println("architecture      BERT encoder: " + config.numHiddenLayers() + " layers, hidden "
                     + config.hiddenSize() + ", " + config.numAttentionHeads() + " heads, intermediate "
                     + config.intermediateSize() + ", " + config.hiddenAct());
             out.println("vocabulary        " + config.vocabSize() + " tokens, " + config.maxPositionEmbeddings()

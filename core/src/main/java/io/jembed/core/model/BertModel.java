@@ -68,10 +68,28 @@ public final class BertModel {
      * [ws.offset(s), ws.offset(s) + T_s) of {@link Workspace#hidden()}, [N, H].
      */
     public void forward(List<Sequence> batch, Workspace ws, WorkerPool pool) {
+        forward(batch, ws, pool, null);
+    }
+
+    /** Sees the hidden states [N, H] after the embeddings (layer -1) and after each layer. */
+    @FunctionalInterface
+    public interface LayerObserver {
+        void after(int layer, float[] hidden, int tokens);
+    }
+
+    /** As {@link #forward(List, Workspace, WorkerPool)}, reporting each layer's output to observer. */
+    public void forward(List<Sequence> batch, Workspace ws, WorkerPool pool, LayerObserver observer) {
         ws.prepare(batch, pool.threads());
         embed(batch, ws.hidden());
-        for (BertWeights.Layer layer : weights.layers()) {
-            layer(layer, ws, pool);
+        if (observer != null) {
+            observer.after(-1, ws.hidden(), ws.tokens());
+        }
+        List<BertWeights.Layer> layers = weights.layers();
+        for (int i = 0; i < layers.size(); i++) {
+            layer(layers.get(i), ws, pool);
+            if (observer != null) {
+                observer.after(i, ws.hidden(), ws.tokens());
+            }
         }
     }
 
@@ -185,7 +203,7 @@ public final class BertModel {
                 projected = new float[N * H];
                 intermediate = new float[N * config.intermediateSize()];
             }
-            int scratch = model.kernels.attentionScratchSize(maxLength);
+            int scratch = model.kernels.attentionScratchSize(maxLength, H / config.numAttentionHeads());
             if (scores.length < threads || scores[0].length < scratch) {
                 int width = Math.max(scratch, scores.length > 0 ? scores[0].length : 0);
                 scores = new float[Math.max(threads, scores.length)][width];

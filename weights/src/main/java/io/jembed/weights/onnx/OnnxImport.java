@@ -10,10 +10,12 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.SequencedMap;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -103,21 +105,33 @@ public final class OnnxImport {
      * @throws OnnxFormatException {@code MISSING_TENSOR} naming a tensor the shapes come from, or
      *                             {@code CANNOT_INFER_CONFIG} naming the value that is not recoverable
      */
-    public BertConfig inferBertConfig() throws OnnxFormatException {
+    public BertConfig inferConfig() throws OnnxFormatException {
+        int heads = numAttentionHeads.orElseThrow(() -> cannotInfer("num_attention_heads",
+                "expected a Reshape of the query/key/value projection to [B, T, heads, head size] with constant heads"));
+        return inferConfig(heads);
+    }
+
+    /**
+     * {@link #inferConfig()} with a known head count, for graphs that do not show it; if the graph
+     * does show it, the two must agree.
+     */
+    public BertConfig inferConfig(int numAttentionHeads) throws OnnxFormatException {
+        if (this.numAttentionHeads.isPresent() && this.numAttentionHeads.getAsInt() != numAttentionHeads) {
+            throw cannotInfer("num_attention_heads", "expected " + numAttentionHeads + " as given, found "
+                    + this.numAttentionHeads.getAsInt() + " in the attention Reshape constants");
+        }
         String prefix = modelPrefix();
         long[] words = shapeOf(prefix + WORD_EMBEDDINGS);
         long[] positions = shapeOf(prefix + "embeddings.position_embeddings.weight");
         long[] types = shapeOf(prefix + "embeddings.token_type_embeddings.weight");
         long[] intermediate = shapeOf(prefix + "encoder.layer.0.intermediate.dense.weight");
         int layers = countLayers(prefix);
-        int heads = numAttentionHeads.orElseThrow(() -> cannotInfer("num_attention_heads",
-                "expected a Reshape of the query/key/value projection to [B, T, heads, head size] with constant heads"));
         String act = hiddenAct.orElseThrow(() -> cannotInfer("hidden_act",
                 "expected Erf, Gelu, Tanh or Relu between the intermediate and output dense layers"));
         double eps = layerNormEps.orElseThrow(() -> cannotInfer("layer_norm_eps",
                 "expected LayerNormalization nodes or Sqrt(Add(ReduceMean, eps)) with one common eps"));
         try {
-            return new BertConfig(Math.toIntExact(words[0]), Math.toIntExact(words[1]), layers, heads,
+            return new BertConfig(Math.toIntExact(words[0]), Math.toIntExact(words[1]), layers, numAttentionHeads,
                     Math.toIntExact(intermediate[0]), act, Math.toIntExact(positions[0]), Math.toIntExact(types[0]), eps);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw cannotInfer("config", "expected values BertConfig accepts, found " + e.getMessage());
@@ -126,7 +140,13 @@ public final class OnnxImport {
 
     /** Writes the weights as an HF-style {@code model.safetensors} (F32, metadata {"format": "pt"}), atomically. */
     public void writeSafetensors(Path file) throws IOException {
-        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+        writeSafetensors(file, Map.of("format", "pt"));
+    }
+
+    /** Writes the weights as F32 safetensors with this {@code __metadata__} (sorted by key), atomically. */
+    public void writeSafetensors(Path file, Map<String, String> metadata) throws IOException {
+        SafetensorsWriter writer = new SafetensorsWriter();
+        new TreeMap<>(metadata).forEach(writer::metadata);
         for (ImportedTensor tensor : tensors.values()) {
             writer.add(tensor.name(), tensor.data(), tensor.shape());
         }

@@ -176,16 +176,15 @@ public final class OnnxImporter {
             }
             LinearUse agreed = null;
             for (OnnxNode node : consumers) {
-                boolean isWeightOperand = node.inputs().size() >= 2 && node.inputs().get(1).equals(name)
-                        && !node.inputs().get(0).equals(name);
+                boolean isWeightOperand = node.input(1).equals(name) && !node.input(0).equals(name);
                 LinearUse use;
                 if (node.opType().equals("MatMul") && isWeightOperand) {
                     use = matMulUse(node, dims[1]);
                 } else if (node.opType().equals("Gemm") && isWeightOperand) {
                     boolean transB = node.attribute("transB").map(a -> a.i() != 0).orElse(false);
                     long out = transB ? dims[0] : dims[1];
-                    String bias = node.inputs().size() > 2 ? namedBias(node.inputs().get(2), out) : null;
-                    use = new LinearUse(node, !transB, bias, node.outputs().get(0));
+                    String bias = namedBias(node.input(2), out);
+                    use = new LinearUse(node, !transB, bias, node.output(0));
                 } else {
                     return Optional.empty();
                 }
@@ -200,13 +199,13 @@ public final class OnnxImporter {
 
         /** MatMul(x, W) followed by Add(MatMul, bias) or Add(bias, MatMul). */
         private LinearUse matMulUse(OnnxNode matMul, long out) throws OnnxFormatException {
-            String product = matMul.outputs().get(0);
+            String product = matMul.output(0);
             for (OnnxNode add : graph.consumersOf(product)) {
                 if (add.opType().equals("Add") && add.inputs().size() == 2) {
-                    String other = add.inputs().get(0).equals(product) ? add.inputs().get(1) : add.inputs().get(0);
+                    String other = add.input(0).equals(product) ? add.input(1) : add.input(0);
                     String bias = namedBias(other, out);
                     if (bias != null) {
-                        return new LinearUse(matMul, true, bias, add.outputs().get(0));
+                        return new LinearUse(matMul, true, bias, add.output(0));
                     }
                 }
             }
@@ -215,6 +214,9 @@ public final class OnnxImporter {
 
         /** {@code tensorName} if it is a rank-1 float initializer of length {@code out}, else null. */
         private String namedBias(String tensorName, long out) {
+            if (tensorName.isEmpty()) {
+                return null;
+            }
             OnnxTensor bias = graph.initializers().get(tensorName);
             if (bias == null || bias.dataType() != OnnxDataType.FLOAT.code()) {
                 return null;
@@ -257,11 +259,11 @@ public final class OnnxImporter {
                 }
                 long hidden = tensors.get(weight).shape()[0];
                 for (OnnxNode reshape : graph.consumersOf(linear.getValue())) {
-                    if (!reshape.opType().equals("Reshape") || !reshape.inputs().get(0).equals(linear.getValue())) {
+                    if (!reshape.opType().equals("Reshape") || !reshape.input(0).equals(linear.getValue())) {
                         continue;
                     }
-                    long[] shape = constantShape(reshape.inputs().get(1));
-                    if (shape != null && shape.length == 4 && shape[2] > 0
+                    long[] shape = constantShape(reshape.input(1));
+                    if (shape != null && shape.length == 4 && shape[2] > 0 && shape[2] <= Integer.MAX_VALUE
                             && (shape[3] <= 0 || shape[2] * shape[3] == hidden)) {
                         found.add(shape[2]);
                     }
@@ -317,7 +319,7 @@ public final class OnnxImporter {
                 Deque<String> next = new ArrayDeque<>();
                 for (String tensor : frontier) {
                     for (OnnxNode node : graph.consumersOf(tensor)) {
-                        if (node.opType().equals("MatMul") || node.opType().equals("Gemm") || !seen.add(node.outputs().get(0))) {
+                        if (node.opType().equals("MatMul") || node.opType().equals("Gemm") || !seen.add(node.output(0))) {
                             continue;
                         }
                         ops.add(node.opType());
@@ -352,13 +354,13 @@ public final class OnnxImporter {
                 if (node.opType().equals("LayerNormalization")) {
                     found.add(node.attribute("epsilon").map(OnnxAttribute::f).orElse(1e-5f));
                 } else if (node.opType().equals("Sqrt")) {
-                    Optional<OnnxNode> add = graph.producerOf(node.inputs().get(0));
+                    Optional<OnnxNode> add = graph.producerOf(node.input(0));
                     if (add.isEmpty() || !add.get().opType().equals("Add") || add.get().inputs().size() != 2) {
                         continue;
                     }
                     for (int i = 0; i < 2; i++) {
-                        Optional<OnnxTensor> eps = graph.constant(add.get().inputs().get(i));
-                        boolean fromMean = graph.producerOf(add.get().inputs().get(1 - i))
+                        Optional<OnnxTensor> eps = graph.constant(add.get().input(i));
+                        boolean fromMean = graph.producerOf(add.get().input(1 - i))
                                 .map(n -> n.opType().equals("ReduceMean")).orElse(false);
                         if (eps.isPresent() && fromMean && eps.get().elementCount() == 1) {
                             found.add((float) eps.get().toScalarDouble());

@@ -31,6 +31,16 @@ public record OnnxNode(String name, String opType, String domain, List<String> i
         return Optional.ofNullable(attributes.get(attributeName));
     }
 
+    /** Input {@code i}, or "" (ONNX's "omitted") if the node has fewer inputs. */
+    public String input(int i) {
+        return i < inputs.size() ? inputs.get(i) : "";
+    }
+
+    /** Output {@code i}, or "" if the node has fewer outputs. */
+    public String output(int i) {
+        return i < outputs.size() ? outputs.get(i) : "";
+    }
+
     /** Node name if set, else its op type and first output, for messages. */
     public String describe() {
         return opType + " '" + (name.isEmpty() ? (outputs.isEmpty() ? "?" : outputs.get(0)) : name) + "'";

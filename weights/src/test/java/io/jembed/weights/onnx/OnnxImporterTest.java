@@ -209,6 +209,10 @@ class OnnxImporterTest {
      * Concat(Unsqueeze, Unsqueeze, Constant 3, Constant 2), and the intermediate dense with erf GELU.
      */
     private static OnnxImport tinyBert(boolean withHeadReshape) throws Exception {
+        return OnnxImporter.read(tinyBertBytes(withHeadReshape), "tiny.onnx");
+    }
+
+    static byte[] tinyBertBytes(boolean withHeadReshape) {
         List<ProtoWriter> inits = List.of(
                 floatTensor("embeddings.word_embeddings.weight", new long[] {5, 6}, ramp(30, 0)),
                 floatTensor("embeddings.position_embeddings.weight", new long[] {7, 6}, ramp(42, 0)),
@@ -253,7 +257,7 @@ class OnnxImporterTest {
                             ProtoWriter.intAttribute("axis", 0)),
                     node("Reshape", "/self/Reshape", names("/qa", "/shape"), names("/q4"))));
         }
-        return importGraph(nodes, inits);
+        return ProtoWriter.model(nodes.toArray(ProtoWriter[]::new), inits.toArray(ProtoWriter[]::new));
     }
 
     @Test
@@ -262,7 +266,7 @@ class OnnxImporterTest {
         assertEquals(3, result.inferredNumAttentionHeads().orElseThrow());
         assertEquals("gelu", result.inferredHiddenAct().orElseThrow());
         assertEquals(1e-12, result.inferredLayerNormEps().orElseThrow());
-        assertEquals(new BertConfig(5, 6, 1, 3, 8, "gelu", 7, 2, 1e-12), result.inferBertConfig());
+        assertEquals(new BertConfig(5, 6, 1, 3, 8, "gelu", 7, 2, 1e-12), result.inferConfig());
         assertArrayEquals(new long[] {8, 6}, result.tensor("encoder.layer.0.intermediate.dense.weight").shape());
     }
 
@@ -270,11 +274,29 @@ class OnnxImporterTest {
     void missingHeadReshapeLeavesHeadsUnknownAndConfigInferenceSaysWhy() throws Exception {
         OnnxImport result = tinyBert(false);
         assertTrue(result.inferredNumAttentionHeads().isEmpty());
-        OnnxFormatException e = assertThrows(OnnxFormatException.class, result::inferBertConfig);
+        OnnxFormatException e = assertThrows(OnnxFormatException.class, result::inferConfig);
         assertEquals(OnnxFormatException.Reason.CANNOT_INFER_CONFIG, e.reason());
         assertNull(e.tensorName());
         assertTrue(e.getMessage().startsWith("onnx: config field \"num_attention_heads\": expected a Reshape"),
                 e.getMessage());
+    }
+
+    @Test
+    void explicitHeadCountFillsTheGapAndMustAgreeWithTheGraph() throws Exception {
+        assertEquals(new BertConfig(5, 6, 1, 2, 8, "gelu", 7, 2, 1e-12), tinyBert(false).inferConfig(2));
+        assertEquals(new BertConfig(5, 6, 1, 3, 8, "gelu", 7, 2, 1e-12), tinyBert(true).inferConfig(3));
+        OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> tinyBert(true).inferConfig(2));
+        assertEquals("onnx: config field \"num_attention_heads\": expected 2 as given, found 3 in the attention Reshape "
+                + "constants in tiny.onnx", e.getMessage());
+    }
+
+    @Test
+    void writesCallerMetadata(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("model.safetensors");
+        importGraph(linearNodes(), linearInitializers()).writeSafetensors(file, Map.of("format", "pt", "source", "tiny.onnx"));
+        try (SafetensorsReader reader = SafetensorsReader.open(file)) {
+            assertEquals(Map.of("format", "pt", "source", "tiny.onnx"), reader.metadata());
+        }
     }
 
     @Test
@@ -284,7 +306,7 @@ class OnnxImporterTest {
                         node("Add", "/dense/Add", names("dense.bias", "/mm"), names("y"))),
                 List.of(floatTensor("dense.bias", new long[] {3}, 0.1f, 0.2f, 0.3f),
                         floatTensor("onnx::MatMul_7", new long[] {4, 3}, ramp(12, 100))));
-        OnnxFormatException e = assertThrows(OnnxFormatException.class, result::inferBertConfig);
+        OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> result.inferConfig(2));
         assertEquals(OnnxFormatException.Reason.MISSING_TENSOR, e.reason());
         assertEquals("embeddings.word_embeddings.weight", e.tensorName());
     }
