@@ -247,6 +247,11 @@ public final class Embedder implements AutoCloseable {
         return maxLength;
     }
 
+    /** Texts per forward pass in {@link #embed(List)}. */
+    public int batchSize() {
+        return batchSize;
+    }
+
     public WordPieceTokenizer tokenizer() {
         return tokenizer;
     }

@@ -14,6 +14,7 @@ public final class Main {
     /** Every command, in the order {@code --help} lists them. */
     static List<Command> commands() {
         return List.of(
+                new EmbedCommand(),
                 new SimilarityCommand(),
                 new ModelCommand());
     }

@@ -1,0 +1,120 @@
+package io.jembed.core.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.jembed.core.Embedder;
+
+/**
+ * {@code jembed embed --input in.jsonl --output out.jsonl}: one output line
+ * {@code {"id": <same>, "embedding": [...]}} per input text, in input order. Streams in batches,
+ * so memory stays constant whatever the corpus size.
+ */
+final class EmbedCommand implements Command {
+
+    @Override
+    public String name() {
+        return "embed";
+    }
+
+    @Override
+    public String summary() {
+        return "embed texts from JSONL or plain text into JSONL vectors";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: jembed embed --input FILE|- --output FILE|- [options]
+
+                Reads {"id": <any JSON value>, "text": "..."} lines (or plain text with --format txt,
+                one text per line, id = line number) and writes one line per text, in input order:
+                {"id": <same>, "embedding": [...]}. '-' means stdin/stdout. A progress line (texts/s,
+                ETA) goes to stderr when it is a terminal. The output file appears only when the run
+                succeeds.
+
+                options:
+                  --input FILE       input, '-' for stdin (required)
+                  --output FILE      output, '-' for stdout (required)
+                  --format F         jsonl (default) or txt
+                  --id-field NAME    JSON field holding the id (default id)
+                  --text-field NAME  JSON field holding the text (default text)
+                  --on-error MODE    fail (default): stop at a malformed line; skip: report it and go on
+                """ + ModelOptions.USAGE;
+    }
+
+    @Override
+    public int run(Args args, Cli cli) throws Exception {
+        args.noPositionals();
+        String input = args.required("input");
+        String output = args.required("output");
+        TextInput.Format format = args.choice("format", TextInput.Format.class, TextInput.Format.JSONL);
+        String idField = args.string("id-field", "id");
+        String textField = args.string("text-field", "text");
+        TextInput.OnError onError = args.choice("on-error", TextInput.OnError.class, TextInput.OnError.FAIL);
+        try (Embedder embedder = ModelOptions.load(args, cli)) {
+            args.finish();
+            int batchSize = embedder.batchSize();
+            Progress progress = new Progress(cli, "texts", Progress.countLines(input, cli.progressOnStderr()));
+            long start = System.nanoTime();
+            long written = 0;
+            try (TextInput in = TextInput.open(input, format, idField, textField, onError, cli.err());
+                 TextOutput out = TextOutput.open(output, cli.out());
+                 JsonGenerator json = new ObjectMapper().getFactory().createGenerator(out.stream(), JsonEncoding.UTF8)) {
+                json.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+                json.setPrettyPrinter(new MinimalPrettyPrinter("")); // lines end with our own '\n', no extra separator
+                List<TextInput.Record> batch = new ArrayList<>(batchSize);
+                List<String> texts = new ArrayList<>(batchSize);
+                while (true) {
+                    boolean more = in.hasNext();
+                    if (more) {
+                        TextInput.Record record = in.next();
+                        batch.add(record);
+                        texts.add(record.text());
+                    }
+                    if (batch.size() == batchSize || (!more && !batch.isEmpty())) {
+                        float[][] vectors = embedder.embed(texts);
+                        for (int i = 0; i < vectors.length; i++) {
+                            write(json, batch.get(i), vectors[i]);
+                        }
+                        written += batch.size();
+                        batch.clear();
+                        texts.clear();
+                        progress.update(written);
+                    }
+                    if (!more) {
+                        break;
+                    }
+                }
+                json.flush();
+                out.commit();
+                progress.finish();
+                long nanos = System.nanoTime() - start;
+                cli.err().println("jembed: embedded " + String.format("%,d", written) + " texts in "
+                        + String.format("%.1f", nanos / 1e9) + " s (" + Progress.rate(written, nanos) + " texts/s)"
+                        + (in.skipped() > 0 ? ", skipped " + in.skipped() + " bad lines" : "")
+                        + (output.equals("-") ? "" : " -> " + output));
+            }
+        }
+        return 0;
+    }
+
+    private static void write(JsonGenerator json, TextInput.Record record, float[] vector) throws java.io.IOException {
+        json.writeStartObject();
+        json.writeFieldName("id");
+        json.writeTree(record.id());
+        json.writeFieldName("embedding");
+        json.writeStartArray();
+        for (float v : vector) {
+            json.writeNumber(v);
+        }
+        json.writeEndArray();
+        json.writeEndObject();
+        json.writeRaw('\n');
+    }
+}
