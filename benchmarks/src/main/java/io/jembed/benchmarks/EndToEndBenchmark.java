@@ -414,8 +414,13 @@ public final class EndToEndBenchmark {
         root.put("modes", rows);
         var latencyRows = new ArrayList<Map<String, Object>>();
         for (Latency latency : latencies) {
-            latencyRows.add(Map.of("engine", latency.engine(), "query", QUERY, "median_ms", latency.medianMillis(),
-                "p90_ms", latency.p90Millis(), "calls", options.queryRepeats()));
+            var row = new LinkedHashMap<String, Object>();
+            row.put("engine", latency.engine());
+            row.put("query", QUERY);
+            row.put("median_ms", latency.medianMillis());
+            row.put("p90_ms", latency.p90Millis());
+            row.put("calls", options.queryRepeats());
+            latencyRows.add(row);
         }
         root.put("query_latency", latencyRows);
         root.put("memory_kib", memory);

@@ -122,8 +122,10 @@ public record BertConfig(
         try {
             root = JSON.readTree(json);
         } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
             throw new ConfigFormatException(source, null, "expected well-formed JSON, found " + e.getOriginalMessage()
-                    + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
+                    + where, e);
         }
         if (root == null || !root.isObject()) {
             throw new ConfigFormatException(source, null, "expected a JSON object, found "

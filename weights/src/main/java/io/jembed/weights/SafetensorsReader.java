@@ -1,19 +1,15 @@
 package io.jembed.weights;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.jembed.weights.SafetensorsFormatException.Reason;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -66,15 +62,6 @@ public final class SafetensorsReader implements AutoCloseable {
 
     /** Largest {@code float[]} the JVM reliably allocates. */
     private static final long MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
-
-    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
-                    // A header may legally hold one huge metadata string or tensor name.
-                    .streamReadConstraints(StreamReadConstraints.builder()
-                            .maxStringLength((int) MAX_HEADER_BYTES)
-                            .maxNameLength((int) MAX_HEADER_BYTES)
-                            .build())
-                    .build())
-            .build();
 
     private final Arena arena;
     private final MemorySegment bytes;
@@ -159,11 +146,11 @@ public final class SafetensorsReader implements AutoCloseable {
         }
         byte[] headerBytes = file.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
         String header = decodeUtf8(headerBytes, fileName);
-        Map<String, JsonNode> entries = parseObject(header, fileName);
+        Map<String, Object> entries = parseObject(header, fileName);
 
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> parsed = new ArrayList<>(entries.size());
-        for (Map.Entry<String, JsonNode> e : entries.entrySet()) {
+        for (Map.Entry<String, Object> e : entries.entrySet()) {
             if (e.getKey().equals(METADATA_KEY)) {
                 metadata = parseMetadata(e.getValue(), fileName);
             } else {
@@ -220,9 +207,9 @@ public final class SafetensorsReader implements AutoCloseable {
     }
 
     /** Top-level object, keeping key order and rejecting duplicate keys. */
-    private static Map<String, JsonNode> parseObject(String header, String fileName) throws SafetensorsFormatException {
-        Map<String, JsonNode> entries = new LinkedHashMap<>();
-        try (JsonParser parser = JSON.createParser(header)) {
+    private static Map<String, Object> parseObject(String header, String fileName) throws SafetensorsFormatException {
+        Map<String, Object> entries = new LinkedHashMap<>();
+        try (JsonParser parser = HeaderJson.FACTORY.createParser(header)) {
             JsonToken first = parser.nextToken();
             if (first == null) {
                 throw new SafetensorsFormatException(Reason.INVALID_JSON, null, fileName,
@@ -235,7 +222,7 @@ public final class SafetensorsReader implements AutoCloseable {
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String key = parser.currentName();
                 parser.nextToken();
-                JsonNode value = parser.readValueAsTree();
+                Object value = HeaderJson.readValue(parser);
                 if (entries.put(key, value) != null) {
                     throw key.equals(METADATA_KEY)
                             ? new SafetensorsFormatException(Reason.DUPLICATE_NAME, null, fileName,
@@ -252,9 +239,9 @@ public final class SafetensorsReader implements AutoCloseable {
         } catch (SafetensorsFormatException e) {
             throw e;
         } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at character " + e.getLocation().getCharOffset();
             throw new SafetensorsFormatException(Reason.INVALID_JSON, null, fileName,
-                    "header: expected well-formed JSON, found " + e.getOriginalMessage()
-                            + " at character " + e.getLocation().getCharOffset(), e);
+                    "header: expected well-formed JSON, found " + e.getOriginalMessage() + where, e);
         } catch (IOException e) {
             // Parsing a String performs no I/O; anything else is a JSON error reported through IOException.
             throw new SafetensorsFormatException(Reason.INVALID_JSON, null, fileName,
@@ -274,63 +261,62 @@ public final class SafetensorsReader implements AutoCloseable {
         };
     }
 
-    private static Map<String, String> parseMetadata(JsonNode node, String fileName) throws SafetensorsFormatException {
+    private static Map<String, String> parseMetadata(Object node, String fileName) throws SafetensorsFormatException {
         Map<String, String> metadata = new LinkedHashMap<>();
-        if (node.isNull()) {
+        if (node == HeaderJson.NULL) {
             return metadata;
         }
-        if (!node.isObject()) {
+        if (!(node instanceof Map<?, ?> object)) {
             throw new SafetensorsFormatException(Reason.INVALID_METADATA, null, fileName,
-                    METADATA_KEY + ": expected an object of strings, found " + node.getNodeType());
+                    METADATA_KEY + ": expected an object of strings, found " + HeaderJson.typeName(node));
         }
-        for (Map.Entry<String, JsonNode> e : node.properties()) {
-            if (!e.getValue().isTextual()) {
+        for (Map.Entry<?, ?> e : object.entrySet()) {
+            if (!(e.getValue() instanceof String value)) {
                 throw new SafetensorsFormatException(Reason.INVALID_METADATA, null, fileName,
-                        METADATA_KEY + "['" + e.getKey() + "']: expected a string, found " + e.getValue().getNodeType());
+                        METADATA_KEY + "['" + e.getKey() + "']: expected a string, found " + HeaderJson.typeName(e.getValue()));
             }
-            metadata.put(e.getKey(), e.getValue().textValue());
+            metadata.put((String) e.getKey(), value);
         }
         return metadata;
     }
 
-    private static Entry parseEntry(String name, JsonNode node, String fileName) throws SafetensorsFormatException {
-        if (!node.isObject()) {
+    private static Entry parseEntry(String name, Object node, String fileName) throws SafetensorsFormatException {
+        if (!(node instanceof Map<?, ?> entry)) {
             throw new SafetensorsFormatException(Reason.INVALID_ENTRY, name, fileName,
-                    "expected an object with dtype, shape and data_offsets, found " + node.getNodeType());
+                    "expected an object with dtype, shape and data_offsets, found " + HeaderJson.typeName(node));
         }
-        JsonNode dtypeNode = required(node, "dtype", name, fileName);
-        JsonNode shapeNode = required(node, "shape", name, fileName);
-        JsonNode offsetsNode = required(node, "data_offsets", name, fileName);
+        Object dtypeNode = required(entry, "dtype", name, fileName);
+        Object shapeNode = required(entry, "shape", name, fileName);
+        Object offsetsNode = required(entry, "data_offsets", name, fileName);
 
-        if (!dtypeNode.isTextual()) {
+        if (!(dtypeNode instanceof String dtypeName)) {
             throw new SafetensorsFormatException(Reason.UNKNOWN_DTYPE, name, fileName,
-                    "dtype: expected a string such as \"F32\", found " + dtypeNode.getNodeType());
+                    "dtype: expected a string such as \"F32\", found " + HeaderJson.typeName(dtypeNode));
         }
-        DType dtype = DType.fromHeaderName(dtypeNode.textValue()).orElseThrow(() ->
+        DType dtype = DType.fromHeaderName(dtypeName).orElseThrow(() ->
                 new SafetensorsFormatException(Reason.UNKNOWN_DTYPE, name, fileName,
-                        "dtype: expected one of " + Arrays.toString(DType.values()) + ", found \""
-                                + dtypeNode.textValue() + "\""));
+                        "dtype: expected one of " + Arrays.toString(DType.values()) + ", found " + HeaderJson.text(dtypeName)));
 
-        if (!shapeNode.isArray()) {
+        if (!(shapeNode instanceof List<?> dims)) {
             throw new SafetensorsFormatException(Reason.INVALID_SHAPE, name, fileName,
-                    "shape: expected an array of non-negative integers, found " + shapeNode.getNodeType());
+                    "shape: expected an array of non-negative integers, found " + HeaderJson.typeName(shapeNode));
         }
-        long[] shape = new long[shapeNode.size()];
-        long elements = 1;
+        long[] shape = new long[dims.size()];
         for (int i = 0; i < shape.length; i++) {
-            JsonNode dim = shapeNode.get(i);
-            if (!dim.isIntegralNumber() || dim.bigIntegerValue().signum() < 0) {
+            Object dim = dims.get(i);
+            if (!(dim instanceof BigInteger value) || value.signum() < 0) {
                 throw new SafetensorsFormatException(Reason.INVALID_SHAPE, name, fileName,
-                        "shape[" + i + "]: expected a non-negative integer, found " + dim);
+                        "shape[" + i + "]: expected a non-negative integer, found " + HeaderJson.text(dim));
             }
-            if (!dim.canConvertToLong()) {
+            if (!HeaderJson.isNonNegativeLong(value)) {
                 throw new SafetensorsFormatException(Reason.SHAPE_OVERFLOW, name, fileName,
-                        "shape[" + i + "]: expected a dimension below 2^63, found " + dim);
+                        "shape[" + i + "]: expected a dimension below 2^63, found " + value);
             }
-            shape[i] = dim.longValue();
+            shape[i] = value.longValue();
         }
         long byteLength;
         try {
+            long elements = 1;
             for (long dim : shape) {
                 elements = Math.multiplyExact(elements, dim);
             }
@@ -351,35 +337,27 @@ public final class SafetensorsReader implements AutoCloseable {
         return new Entry(name, dtype, shape, offsets[0], offsets[1]);
     }
 
-    private static JsonNode required(JsonNode node, String field, String name, String fileName)
+    private static Object required(Map<?, ?> entry, String field, String name, String fileName)
             throws SafetensorsFormatException {
-        JsonNode value = node.get(field);
+        Object value = entry.get(field);
         if (value == null) {
             throw new SafetensorsFormatException(Reason.INVALID_ENTRY, name, fileName,
-                    "expected field \"" + field + "\", found fields " + fieldNames(node));
+                    "expected field \"" + field + "\", found fields " + entry.keySet());
         }
         return value;
     }
 
-    private static List<String> fieldNames(JsonNode node) {
-        List<String> fields = new ArrayList<>();
-        for (Map.Entry<String, JsonNode> e : node.properties()) {
-            fields.add(e.getKey());
+    private static long[] parseOffsets(Object node, String name, String fileName) throws SafetensorsFormatException {
+        if (node instanceof List<?> pair && pair.size() == 2
+                && HeaderJson.isNonNegativeLong(pair.get(0)) && HeaderJson.isNonNegativeLong(pair.get(1))) {
+            long begin = ((BigInteger) pair.get(0)).longValue();
+            long end = ((BigInteger) pair.get(1)).longValue();
+            if (begin <= end) {
+                return new long[] {begin, end};
+            }
         }
-        return fields;
-    }
-
-    private static long[] parseOffsets(JsonNode node, String name, String fileName) throws SafetensorsFormatException {
-        boolean valid = node.isArray() && node.size() == 2;
-        for (int i = 0; valid && i < 2; i++) {
-            JsonNode value = node.get(i);
-            valid = value.isIntegralNumber() && value.canConvertToLong() && value.longValue() >= 0;
-        }
-        if (!valid || node.get(0).longValue() > node.get(1).longValue()) {
-            throw new SafetensorsFormatException(Reason.INVALID_OFFSETS, name, fileName,
-                    "data_offsets: expected [begin, end] with 0 <= begin <= end, found " + node);
-        }
-        return new long[] {node.get(0).longValue(), node.get(1).longValue()};
+        throw new SafetensorsFormatException(Reason.INVALID_OFFSETS, name, fileName,
+                "data_offsets: expected [begin, end] with 0 <= begin <= end, found " + HeaderJson.text(node));
     }
 
     // ---------------------------------------------------------------- access

@@ -1,15 +1,14 @@
 package io.jembed.weights;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonGenerator;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,8 +40,6 @@ import java.util.Set;
  * size) so every tensor starts aligned to its element size.
  */
 public final class SafetensorsWriter {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private record Pending(String name, DType dtype, long[] shape, long byteLength, TensorSource source) {
     }
@@ -210,26 +207,40 @@ public final class SafetensorsWriter {
     }
 
     private byte[] header() {
-        ObjectNode root = JSON.createObjectNode();
-        if (!metadata.isEmpty()) {
-            ObjectNode meta = root.putObject(SafetensorsReader.METADATA_KEY);
-            metadata.forEach(meta::put);
-        }
-        long offset = 0;
-        for (Pending t : ordered()) {
-            ObjectNode entry = root.putObject(t.name);
-            entry.put("dtype", t.dtype.name());
-            ArrayNode shape = entry.putArray("shape");
-            for (long dim : t.shape) {
-                shape.add(dim);
+        ByteArrayOutputStream json = new ByteArrayOutputStream();
+        try (JsonGenerator generator = HeaderJson.FACTORY.createGenerator(json)) {
+            generator.writeStartObject();
+            if (!metadata.isEmpty()) {
+                generator.writeObjectFieldStart(SafetensorsReader.METADATA_KEY);
+                for (Map.Entry<String, String> e : metadata.entrySet()) {
+                    generator.writeStringField(e.getKey(), e.getValue());
+                }
+                generator.writeEndObject();
             }
-            entry.putArray("data_offsets").add(offset).add(offset + t.byteLength);
-            offset += t.byteLength;
+            long offset = 0;
+            for (Pending t : ordered()) {
+                generator.writeObjectFieldStart(t.name);
+                generator.writeStringField("dtype", t.dtype.name());
+                generator.writeArrayFieldStart("shape");
+                for (long dim : t.shape) {
+                    generator.writeNumber(dim);
+                }
+                generator.writeEndArray();
+                generator.writeArrayFieldStart("data_offsets");
+                generator.writeNumber(offset);
+                generator.writeNumber(offset + t.byteLength);
+                generator.writeEndArray();
+                generator.writeEndObject();
+                offset += t.byteLength;
+            }
+            generator.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to memory cannot fail", e);
         }
-        byte[] json = root.toString().getBytes(StandardCharsets.UTF_8);
-        int padded = (json.length + 7) & ~7;
-        byte[] header = Arrays.copyOf(json, padded);
-        Arrays.fill(header, json.length, padded, (byte) ' ');
+        int length = json.size();
+        int padded = (length + 7) & ~7;
+        byte[] header = Arrays.copyOf(json.toByteArray(), padded);
+        Arrays.fill(header, length, padded, (byte) ' ');
         return header;
     }
 }

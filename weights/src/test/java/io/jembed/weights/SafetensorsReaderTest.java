@@ -159,6 +159,15 @@ class SafetensorsReaderTest {
     }
 
     @Test
+    void deeplyNestedHeaderIsInvalidJsonNotAStackOverflow() throws Exception {
+        String header = "{\"__metadata__\":" + "[".repeat(5000) + "]".repeat(5000) + "}";
+        Path path = write("bad.safetensors", file(header, 0));
+        SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class, () -> SafetensorsReader.open(path));
+        assertEquals(Reason.INVALID_JSON, e.reason());
+        assertTrue(e.getMessage().contains("nesting depth"), e.getMessage());
+    }
+
+    @Test
     void contentAfterTheHeaderObjectIsInvalidJson() throws Exception {
         Path path = write("bad.safetensors", file("{} {}", 0));
         SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class, () -> SafetensorsReader.open(path));

@@ -3,6 +3,7 @@ package io.jembed.core.index;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -66,7 +67,7 @@ public final class FlatIndex implements AutoCloseable {
     private static final int MIN_TAIL_CAPACITY = 1024;
     /** Stored floats are little-endian, as in the safetensors file the base block is mapped from. */
     static final ValueLayout.OfFloat FLOAT_LE =
-            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final int dim;
     private final Quantization quantization;

@@ -201,7 +201,7 @@ public final class IndexStore implements AutoCloseable {
             if (manifest.quantization() == Quantization.INT8) {
                 codes = tensor(vectorsFile, dir, CODES_TENSOR, DType.I8, count, dim);
                 scales = tensor(vectorsFile, dir, SCALES_TENSOR, DType.F32, count)
-                        .toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN));
+                        .toArray(FlatIndex.FLOAT_LE);
             }
             MemorySegment documents;
             try (FileChannel channel = FileChannel.open(documentsPath, StandardOpenOption.READ)) {
@@ -587,19 +587,28 @@ public final class IndexStore implements AutoCloseable {
         return name.equals(LOCK_FILE) || name.equals(MANIFEST_TEMP) || GENERATION_FILE.matcher(name).matches();
     }
 
-    /** Deletes earlier generations and leftovers of interrupted saves. */
-    private static void removeStaleFiles(Path dir, String vectorsName, String documentsName) throws IOException {
+    /**
+     * Deletes earlier generations and leftovers of interrupted saves. Best effort: it runs after
+     * the commit, so a failure here must not report the save as failed; whatever stays is
+     * unreferenced and the next save removes it.
+     */
+    private static void removeStaleFiles(Path dir, String vectorsName, String documentsName) {
+        List<Path> stale = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();
                 if (GENERATION_FILE.matcher(name).matches() && !name.equals(vectorsName) && !name.equals(documentsName)) {
-                    try {
-                        Files.deleteIfExists(entry);
-                    } catch (IOException e) {
-                        // Still open elsewhere (Windows keeps mapped files): it is unreferenced
-                        // garbage that the next save removes; the committed index is complete.
-                    }
+                    stale.add(entry);
                 }
+            }
+        } catch (IOException e) {
+            return;
+        }
+        for (Path file : stale) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // Typically still open elsewhere (Windows keeps mapped files open); see above.
             }
         }
     }

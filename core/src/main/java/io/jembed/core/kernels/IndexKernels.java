@@ -24,9 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Two implementations: {@link Scalar}, the textbook loops that serve as the test oracle, and
  * {@link Vector} on {@code jdk.incubator.vector}. {@link #get()} picks one once per JVM: vector if
- * the module is present and its preferred float width is at least 128 bits, else scalar. The system
- * property {@value #KERNELS_PROPERTY} ({@code scalar} or {@code vector}) forces the choice and
- * {@value #BITS_PROPERTY} (128, 256 or 512) forces the vector width.
+ * the module is present and its preferred float width is at least 128 bits, else scalar. The same
+ * system properties as the encoder's kernels force the choice: {@value #KERNELS_PROPERTY}
+ * ({@code scalar} or {@code vector}) and {@value #BITS_PROPERTY} (128, 256 or 512, the width).
  *
  * <p><b>Determinism.</b> Within one implementation every score is computed the same way: one
  * accumulator per (query, row) pair over the full-width chunks, its lanes summed in a fixed tree,
@@ -37,10 +37,10 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public abstract sealed class IndexKernels permits IndexKernels.Scalar, IndexKernels.Vector {
 
-    /** System property forcing {@code scalar} or {@code vector}. */
-    public static final String KERNELS_PROPERTY = "jembed.indexKernels";
-    /** System property forcing the vector width in bits (128, 256 or 512). */
-    public static final String BITS_PROPERTY = "jembed.vectorBits";
+    /** System property forcing {@code scalar} or {@code vector} (shared with {@link KernelsProvider}). */
+    public static final String KERNELS_PROPERTY = KernelsProvider.PROPERTY;
+    /** System property forcing the vector width in bits, 128, 256 or 512 (shared with the encoder's kernels). */
+    public static final String BITS_PROPERTY = VectorWidth.PROPERTY;
 
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -214,7 +214,7 @@ public abstract sealed class IndexKernels permits IndexKernels.Scalar, IndexKern
 
         static final Vector INSTANCE = new Vector();
 
-        private static final VectorSpecies<Float> F = floatSpecies();
+        private static final VectorSpecies<Float> F = VectorWidth.SPECIES;
         private static final int LANES = F.length();
         // int8 rows are loaded LANES bytes at a time, but never fewer than 8 (the narrowest byte
         // species is 64 bits): with 4 float lanes one byte load converts in two parts.
@@ -229,20 +229,6 @@ public abstract sealed class IndexKernels permits IndexKernels.Scalar, IndexKern
         private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
         private Vector() {
-        }
-
-        private static VectorSpecies<Float> floatSpecies() {
-            String forced = System.getProperty(BITS_PROPERTY);
-            if (forced == null || forced.isBlank()) {
-                return FloatVector.SPECIES_PREFERRED;
-            }
-            return switch (forced.trim()) {
-                case "128" -> FloatVector.SPECIES_128;
-                case "256" -> FloatVector.SPECIES_256;
-                case "512" -> FloatVector.SPECIES_512;
-                default -> throw new IllegalArgumentException("system property " + BITS_PROPERTY
-                        + ": expected 128, 256 or 512, found '" + forced + "'");
-            };
         }
 
         private static VectorShuffle<Float> rotation(int by) {

@@ -23,7 +23,7 @@ public final class VectorKernels implements Kernels {
     private static final int L = S.length();
     private static final int PANEL = VectorGemm.PANEL;
 
-    /** Rows of x (and y) one linear task covers: a block of x that stays in L2 across panels. */
+    /** Most rows of x (and y) one linear task covers: a block of x that stays in L2 across panels. */
     private static final int ROW_BLOCK = 96;
 
     /** Aim for this many linear tasks per thread, so a thread slowed by a neighbour is absorbed. */
@@ -65,9 +65,10 @@ public final class VectorKernels implements Kernels {
         }
         int panels = w.panels();
         int rowBlocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        int blockRows = (rows + rowBlocks - 1) / rowBlocks; // even blocks: 100 rows as 50 + 50
         if (pool.threads() == 1 || (long) rows * in * out < PARALLEL_MIN_MACS) {
             for (int b = 0; b < rowBlocks; b++) {
-                linearBlock(x, w, act, y, rows, b * ROW_BLOCK, 0, panels);
+                linearBlock(x, w, act, y, b * blockRows, Math.min(rows, (b + 1) * blockRows), 0, panels);
             }
             return;
         }
@@ -78,21 +79,21 @@ public final class VectorKernels implements Kernels {
         int panelsPerRun = (panels + panelRuns - 1) / panelRuns;
         int runs = (panels + panelsPerRun - 1) / panelsPerRun;
         pool.parallelFor(rowBlocks * runs, task -> {
+            int r0 = (task / runs) * blockRows;
             int p0 = (task % runs) * panelsPerRun;
-            linearBlock(x, w, act, y, rows, (task / runs) * ROW_BLOCK, p0, Math.min(panels, p0 + panelsPerRun));
+            linearBlock(x, w, act, y, r0, Math.min(rows, r0 + blockRows), p0, Math.min(panels, p0 + panelsPerRun));
         });
     }
 
-    /** Rows [r0, r0 + ROW_BLOCK) of y for panels [p0, p1). */
-    private static void linearBlock(float[] x, PackedLinear w, Activation act, float[] y, int rows,
-                                    int r0, int p0, int p1) {
+    /** Rows [r0, r1) of y for panels [p0, p1). */
+    private static void linearBlock(float[] x, PackedLinear w, Activation act, float[] y,
+                                    int r0, int r1, int p0, int p1) {
         int in = w.in();
         int out = w.out();
-        int blockRows = Math.min(ROW_BLOCK, rows - r0);
         for (int p = p0; p < p1; p++) {
             int c0 = p * PANEL;
-            VectorGemm.panel(x, r0 * in, in, in, w.weights, p * in * PANEL, PANEL, w.bias, c0,
-                    y, r0 * out + c0, out, blockRows, Math.min(PANEL, out - c0), act);
+            VectorGemm.panel(x, r0 * in, in, in, w.weights, p * in * PANEL, w.bias, c0,
+                    y, r0 * out + c0, out, r1 - r0, Math.min(PANEL, out - c0), act);
         }
     }
 
@@ -129,16 +130,14 @@ public final class VectorKernels implements Kernels {
                 }
             }
         }
-        // v is already a panel layout (row s = key, columns = features) when d fills whole
-        // panels; otherwise copy it into zero-padded panels.
+        // v packed into zero-padded panels of PANEL features, keys as rows.
         int valuePanels = (d + PANEL - 1) / PANEL;
-        boolean direct = d % PANEL == 0;
-        if (!direct) {
-            for (int p = 0; p < valuePanels; p++) {
-                int cols = Math.min(PANEL, d - p * PANEL);
-                for (int s = 0; s < T; s++) {
-                    int dst = values + (p * T + s) * PANEL;
-                    System.arraycopy(v, vOff + s * stride + p * PANEL, scratch, dst, cols);
+        for (int p = 0; p < valuePanels; p++) {
+            int cols = Math.min(PANEL, d - p * PANEL);
+            for (int s = 0; s < T; s++) {
+                int dst = values + (p * T + s) * PANEL;
+                System.arraycopy(v, vOff + s * stride + p * PANEL, scratch, dst, cols);
+                if (cols < PANEL) {
                     Arrays.fill(scratch, dst + cols, dst + PANEL, 0f);
                 }
             }
@@ -147,7 +146,7 @@ public final class VectorKernels implements Kernels {
             int rows = Math.min(VectorGemm.TILE_ROWS, T - t);
             // [rows, d]·[d, paddedT] -> scores [rows, paddedT]
             for (int p = 0; p < keyPanels; p++) {
-                VectorGemm.panel(q, qOff + t * stride, stride, d, scratch, p * d * PANEL, PANEL, null, 0,
+                VectorGemm.panel(q, qOff + t * stride, stride, d, scratch, p * d * PANEL, null, 0,
                         scratch, scores + p * PANEL, paddedT, rows, PANEL, Activation.NONE);
             }
             for (int r = 0; r < rows; r++) {
@@ -155,10 +154,7 @@ public final class VectorKernels implements Kernels {
             }
             // [rows, T]·[T, d] -> out [rows, d]
             for (int p = 0; p < valuePanels; p++) {
-                float[] w = direct ? v : scratch;
-                int wOff = direct ? vOff + p * PANEL : values + p * T * PANEL;
-                int wStride = direct ? stride : PANEL;
-                VectorGemm.panel(scratch, scores, paddedT, T, w, wOff, wStride, null, 0,
+                VectorGemm.panel(scratch, scores, paddedT, T, scratch, values + p * T * PANEL, null, 0,
                         out, outOff + t * outStride + p * PANEL, outStride, rows, Math.min(PANEL, d - p * PANEL),
                         Activation.NONE);
             }
@@ -168,8 +164,7 @@ public final class VectorKernels implements Kernels {
     @Override
     public int attentionScratchSize(int T, int d) {
         int paddedT = roundUp(T, PANEL);
-        int values = d % PANEL == 0 ? 0 : roundUp(d, PANEL) * T;
-        return paddedT * d + VectorGemm.TILE_ROWS * paddedT + values;
+        return paddedT * d + VectorGemm.TILE_ROWS * paddedT + roundUp(d, PANEL) * T;
     }
 
     private static int roundUp(int n, int multiple) {

@@ -8,13 +8,20 @@ import jdk.incubator.vector.VectorSpecies;
 
 import io.jembed.core.kernels.Kernels.Activation;
 
+import static jdk.incubator.vector.VectorOperators.FMA;
+
 /**
- * Element-wise functions on vectors of {@link VectorWidth#SPECIES}: exp, the activations, and
- * their in-place application to a run of floats.
+ * Element-wise loops on {@link VectorWidth#SPECIES}: exp (for softmax) and the activations,
+ * in place over a run of floats.
  *
  * <p>exp is computed here rather than with {@code lanewise(EXP)}: that one calls out of line
  * into a math library on x86 and falls back to a per-lane scalar loop elsewhere, while these few
- * FMAs inline into the calling loop on every platform the Vector API compiles.
+ * FMAs run inside the loop on every platform the Vector API compiles.
+ *
+ * <p>Each loop holds all of its arithmetic, exp included, instead of calling helpers that take
+ * or return vectors: C2 inlines such a helper only while it is small or not yet compiled on its
+ * own, and a call it does not inline boxes every vector (GELU measured 100x slower that way).
+ * Each loop runs its last, partial vector under a mask, so every element sees the same math.
  */
 final class VectorMath {
 
@@ -50,121 +57,138 @@ final class VectorMath {
     private VectorMath() {
     }
 
+    /** In-place activation of x[off, off + n). */
+    static void activate(Activation act, float[] x, int off, int n) {
+        switch (act) {
+            case NONE -> { }
+            case GELU -> gelu(x, off, n);
+            case GELU_TANH -> geluTanh(x, off, n);
+            case RELU -> relu(x, off, n);
+        }
+    }
+
     /**
-     * e^x per lane, within 2 ulp of the exact value for normal results. Range reduction
-     * {@code x = n ln2 + r}, |r| <= ln2 / 2, then e^r by its Taylor polynomial to degree 7,
-     * whose truncation error r^8 / 8! <= 5.3e-9 is below a tenth of a float ulp.
+     * {@code x[i] = e^(scale x[i] + shift)} over x[off, off + n); returns the sum of the results.
+     *
+     * <p>e^a within 2 ulp for normal results: range reduction {@code a = k ln2 + r},
+     * |r| <= ln2 / 2, then e^r by its Taylor polynomial to degree 7, whose truncation error
+     * r^8 / 8! <= 5.3e-9 is below a tenth of a float ulp, then 2^k built in the exponent field.
+     * a is clamped to [-104, 89] (e^a is 0 below -103.97 and infinite above 88.72), which keeps
+     * k within [-150, 129]; 2^k is applied as two factors 2^(k/2) 2^(k - k/2) so that both stay
+     * normal and a subnormal result is rounded once.
      */
-    static FloatVector exp(FloatVector x) {
-        FloatVector clamped = x.max(EXP_MIN).min(EXP_MAX);
-        FloatVector n = clamped.fma(LOG2_E, ROUND_MAGIC).sub(ROUND_MAGIC);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), clamped);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(1f / 5040, 1f / 720);
-        p = mulAdd(p, r, 1f / 120);
-        p = mulAdd(p, r, 1f / 24);
-        p = mulAdd(p, r, 1f / 6);
-        p = mulAdd(p, r, 0.5f);
-        p = mulAdd(p, r, 1f);
-        p = mulAdd(p, r, 1f);
-        IntVector exponent = (IntVector) n.convert(VectorOperators.F2I, 0);
-        IntVector half = exponent.lanewise(VectorOperators.ASHR, 1);
-        FloatVector scale1 = twoTo(half);
-        FloatVector scale2 = twoTo(exponent.sub(half));
-        return p.mul(scale1).mul(scale2);
-    }
-
-    /** One Horner step, {@code p * x + c}. */
-    private static FloatVector mulAdd(FloatVector p, FloatVector x, float c) {
-        return p.fma(x, FloatVector.broadcast(S, c));
-    }
-
-    /** 2^n for n in [-126, 127], built in the exponent field. */
-    private static FloatVector twoTo(IntVector n) {
-        return n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    static float expSum(float[] x, int off, int n, float scale, float shift) {
+        FloatVector sums = FloatVector.zero(S);
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector a = FloatVector.fromArray(S, x, off + i, m).fma(scale, shift);
+            FloatVector clamped = a.max(EXP_MIN).min(EXP_MAX);
+            FloatVector k = clamped.fma(LOG2_E, ROUND_MAGIC).sub(ROUND_MAGIC);
+            FloatVector r = k.lanewise(FMA, -LN2_HI, clamped);
+            r = k.lanewise(FMA, -LN2_LO, r);
+            FloatVector p = r.fma(1f / 5040, 1f / 720);
+            p = p.lanewise(FMA, r, 1f / 120);
+            p = p.lanewise(FMA, r, 1f / 24);
+            p = p.lanewise(FMA, r, 1f / 6);
+            p = p.lanewise(FMA, r, 0.5f);
+            p = p.lanewise(FMA, r, 1f);
+            p = p.lanewise(FMA, r, 1f);
+            IntVector exponent = (IntVector) k.convert(VectorOperators.F2I, 0);
+            IntVector half = exponent.lanewise(VectorOperators.ASHR, 1);
+            FloatVector e = p.mul(half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .mul(exponent.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            e.intoArray(x, off + i, m);
+            sums = sums.add(e, m);
+        }
+        return sums.reduceLanes(VectorOperators.ADD);
     }
 
     /** Exact GELU {@code x Φ(x)}, Φ from the approximations documented in {@link NormalCdf}. */
-    static FloatVector gelu(FloatVector x) {
-        FloatVector z = x.mul(SQRT_HALF);
-        // |z| < 1: Φ = 1/2 + z S(z²) / 2
-        FloatVector t = z.mul(z);
-        FloatVector s = t.fma(ERF6, ERF5);
-        s = mulAdd(s, t, ERF4);
-        s = mulAdd(s, t, ERF3);
-        s = mulAdd(s, t, ERF2);
-        s = mulAdd(s, t, ERF1);
-        s = mulAdd(s, t, ERF0);
-        FloatVector small = z.mul(s).fma(0.5f, 0.5f);
-        // |z| >= 1: erfc(a) = exp(-a²) P(a) / Q(a) with a = |x| / √2 clamped to the fitted range.
-        // exp's argument a² = x² / 2 is taken from x, as hi + lo with lo the rounding error of
-        // x², not from the rounded a: at a = 7 the rounding of a alone would cost 6e-6 relative.
-        FloatVector xc = x.abs().max(SPLIT_X).min(CLAMP_X);
-        FloatVector c = xc.mul(SQRT_HALF);
-        FloatVector squareHi = xc.mul(xc);
-        FloatVector squareLo = xc.fma(xc, squareHi.neg());
-        FloatVector e = exp(squareHi.mul(-0.5f));
-        e = squareLo.mul(-0.5f).fma(e, e);
-        FloatVector p = mulAdd(mulAdd(c.fma(P3, P2), c, P1), c, P0);
-        FloatVector q = mulAdd(mulAdd(mulAdd(c.fma(Q4, Q3), c, Q2), c, Q1), c, Q0);
-        FloatVector halfErfc = e.mul(0.5f).mul(p.div(q));
-        FloatVector large = halfErfc.neg().add(1f).blend(halfErfc, x.lt(0f));
-        FloatVector phi = large.blend(small, x.abs().lt(SPLIT_X));
-        return x.mul(phi);
+    private static void gelu(float[] values, int off, int n) {
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromArray(S, values, off + i, m);
+            FloatVector z = x.mul(SQRT_HALF);
+            // |z| < 1: Φ = 1/2 + z S(z²) / 2
+            FloatVector t = z.mul(z);
+            FloatVector s = t.fma(ERF6, ERF5);
+            s = s.lanewise(FMA, t, ERF4);
+            s = s.lanewise(FMA, t, ERF3);
+            s = s.lanewise(FMA, t, ERF2);
+            s = s.lanewise(FMA, t, ERF1);
+            s = s.lanewise(FMA, t, ERF0);
+            FloatVector small = z.mul(s).fma(0.5f, 0.5f);
+            // |z| >= 1: erfc(c) = e^(-c²) P(c) / Q(c), c = |x| / √2 clamped to the fitted range.
+            // The exponent c² = x² / 2 is taken from x, as hi + lo with lo the rounding error of
+            // x², not from the rounded c: at c = 7 the rounding of c alone would cost 6e-6 relative.
+            FloatVector xc = x.abs().max(SPLIT_X).min(CLAMP_X);
+            FloatVector c = xc.mul(SQRT_HALF);
+            FloatVector squareHi = xc.mul(xc);
+            FloatVector squareLo = xc.fma(xc, squareHi.neg());
+            // e^(-squareHi / 2) as in expSum; the argument is already within [-111, -1].
+            FloatVector a = squareHi.mul(-0.5f);
+            FloatVector k = a.fma(LOG2_E, ROUND_MAGIC).sub(ROUND_MAGIC);
+            FloatVector r = k.lanewise(FMA, -LN2_HI, a);
+            r = k.lanewise(FMA, -LN2_LO, r);
+            FloatVector p = r.fma(1f / 5040, 1f / 720);
+            p = p.lanewise(FMA, r, 1f / 120);
+            p = p.lanewise(FMA, r, 1f / 24);
+            p = p.lanewise(FMA, r, 1f / 6);
+            p = p.lanewise(FMA, r, 0.5f);
+            p = p.lanewise(FMA, r, 1f);
+            p = p.lanewise(FMA, r, 1f);
+            IntVector exponent = (IntVector) k.convert(VectorOperators.F2I, 0);
+            IntVector half = exponent.lanewise(VectorOperators.ASHR, 1);
+            FloatVector e = p.mul(half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .mul(exponent.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            e = squareLo.mul(-0.5f).fma(e, e); // e^(-lo/2) = 1 - lo/2 to 1e-11
+            FloatVector numerator = c.fma(P3, P2);
+            numerator = numerator.lanewise(FMA, c, P1);
+            numerator = numerator.lanewise(FMA, c, P0);
+            FloatVector denominator = c.fma(Q4, Q3);
+            denominator = denominator.lanewise(FMA, c, Q2);
+            denominator = denominator.lanewise(FMA, c, Q1);
+            denominator = denominator.lanewise(FMA, c, Q0);
+            FloatVector halfErfc = e.mul(0.5f).mul(numerator.div(denominator));
+            FloatVector large = halfErfc.neg().add(1f).blend(halfErfc, x.lt(0f));
+            FloatVector phi = large.blend(small, x.abs().lt(SPLIT_X));
+            x.mul(phi).intoArray(values, off + i, m);
+        }
     }
 
     /**
      * {@code gelu_new}: {@code x/2 (1 + tanh(u)) = x / (1 + e^(-2u))} with
      * {@code u = √(2/π) (x + 0.044715 x³)}; e^(-2u) overflowing to infinity gives -0, the limit.
      */
-    static FloatVector geluTanh(FloatVector x) {
-        FloatVector u = x.mul(x).fma(GELU_TANH_CUBIC, 1f).mul(x).mul(SQRT_2_OVER_PI);
-        return x.div(exp(u.mul(-2f)).add(1f));
+    private static void geluTanh(float[] values, int off, int n) {
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromArray(S, values, off + i, m);
+            FloatVector u = x.mul(x).fma(GELU_TANH_CUBIC, 1f).mul(x).mul(SQRT_2_OVER_PI);
+            // e^(-2u) as in expSum.
+            FloatVector clamped = u.mul(-2f).max(EXP_MIN).min(EXP_MAX);
+            FloatVector k = clamped.fma(LOG2_E, ROUND_MAGIC).sub(ROUND_MAGIC);
+            FloatVector r = k.lanewise(FMA, -LN2_HI, clamped);
+            r = k.lanewise(FMA, -LN2_LO, r);
+            FloatVector p = r.fma(1f / 5040, 1f / 720);
+            p = p.lanewise(FMA, r, 1f / 120);
+            p = p.lanewise(FMA, r, 1f / 24);
+            p = p.lanewise(FMA, r, 1f / 6);
+            p = p.lanewise(FMA, r, 0.5f);
+            p = p.lanewise(FMA, r, 1f);
+            p = p.lanewise(FMA, r, 1f);
+            IntVector exponent = (IntVector) k.convert(VectorOperators.F2I, 0);
+            IntVector half = exponent.lanewise(VectorOperators.ASHR, 1);
+            FloatVector e = p.mul(half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .mul(exponent.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            x.div(e.add(1f)).intoArray(values, off + i, m);
+        }
     }
 
-    static FloatVector activate(Activation act, FloatVector x) {
-        return switch (act) {
-            case NONE -> x;
-            case GELU -> gelu(x);
-            case GELU_TANH -> geluTanh(x);
-            case RELU -> x.max(0f);
-        };
-    }
-
-    /** In-place activation of x[off, off + n); the tail runs masked so every element sees the same math. */
-    static void activate(Activation act, float[] x, int off, int n) {
-        switch (act) {
-            case NONE -> { }
-            case GELU -> {
-                int i = 0;
-                for (; i <= n - L; i += L) {
-                    gelu(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
-                }
-                if (i < n) {
-                    VectorMask<Float> m = S.indexInRange(i, n);
-                    gelu(FloatVector.fromArray(S, x, off + i, m)).intoArray(x, off + i, m);
-                }
-            }
-            case GELU_TANH -> {
-                int i = 0;
-                for (; i <= n - L; i += L) {
-                    geluTanh(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
-                }
-                if (i < n) {
-                    VectorMask<Float> m = S.indexInRange(i, n);
-                    geluTanh(FloatVector.fromArray(S, x, off + i, m)).intoArray(x, off + i, m);
-                }
-            }
-            case RELU -> {
-                int i = 0;
-                for (; i <= n - L; i += L) {
-                    FloatVector.fromArray(S, x, off + i).max(0f).intoArray(x, off + i);
-                }
-                if (i < n) {
-                    VectorMask<Float> m = S.indexInRange(i, n);
-                    FloatVector.fromArray(S, x, off + i, m).max(0f).intoArray(x, off + i, m);
-                }
-            }
+    private static void relu(float[] values, int off, int n) {
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, values, off + i, m).max(0f).intoArray(values, off + i, m);
         }
     }
 

@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -144,7 +145,8 @@ public final class DefaultModel {
             tokenizer = readEntry(zip, jar, TOKENIZER_ENTRY);
         }
         OnnxImport imported = OnnxImporter.read(onnx, ONNX_ENTRY);
-        imported.writeSafetensors(out.resolve("model.safetensors"));
+        imported.writeSafetensors(out.resolve("model.safetensors"),
+                Map.of("format", "pt", "source", ARTIFACT + "!/" + ONNX_ENTRY));
         BertConfig config = imported.inferConfig(NUM_ATTENTION_HEADS);
         config.write(out.resolve("config.json"));
         Files.write(out.resolve("tokenizer.json"), tokenizer);

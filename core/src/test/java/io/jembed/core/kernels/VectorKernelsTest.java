@@ -91,7 +91,7 @@ class VectorKernelsTest {
         KernelComparisons.activate(act, n, n);
     }
 
-    /** T = 1..13 covers every mix of the 6-, 4-, 2- and 1-row tiles; outs cut panels short. */
+    /** T = 1..13 reaches every register tile from 1 to 6 rows and their mixes; outs cut panels short. */
     @ParameterizedTest
     @EnumSource(Activation.class)
     void linearSmallShapes(Activation act) {

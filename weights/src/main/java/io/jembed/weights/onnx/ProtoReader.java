@@ -5,7 +5,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.Objects;
 
 /**
@@ -217,20 +219,26 @@ public final class ProtoReader {
         }
     }
 
+    /** Iterative, so a file of deeply nested groups cannot overflow the stack. */
     private void skipGroup(int groupNumber) throws OnnxFormatException {
         int start = position;
-        while (true) {
+        Deque<Integer> open = new ArrayDeque<>();
+        open.push(groupNumber);
+        while (!open.isEmpty()) {
             if (!next()) {
-                throw malformed(start, "expected END_GROUP for group field " + groupNumber + ", found end of message");
+                throw malformed(start, "expected END_GROUP for group field " + open.peek() + ", found end of message");
             }
             if (wireType == END_GROUP) {
-                if (fieldNumber != groupNumber) {
-                    throw malformed(position, "expected END_GROUP for field " + groupNumber + ", found it for field "
+                int expected = open.pop();
+                if (fieldNumber != expected) {
+                    throw malformed(position, "expected END_GROUP for field " + expected + ", found it for field "
                             + fieldNumber);
                 }
-                return;
+            } else if (wireType == START_GROUP) {
+                open.push(fieldNumber);
+            } else {
+                skip();
             }
-            skip();
         }
     }
 

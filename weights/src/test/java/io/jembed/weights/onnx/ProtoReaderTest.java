@@ -196,6 +196,23 @@ class ProtoReaderTest {
     }
 
     @Test
+    void skipsDeeplyNestedGroupsWithoutRecursion() throws Exception {
+        ProtoWriter w = new ProtoWriter();
+        int depth = 200_000;
+        for (int i = 0; i < depth; i++) {
+            w.key(3, ProtoReader.START_GROUP);
+        }
+        for (int i = 0; i < depth; i++) {
+            w.key(3, ProtoReader.END_GROUP);
+        }
+        ProtoReader r = reader(w.string(1, "kept").toByteArray());
+        r.next();
+        r.skip();
+        r.next();
+        assertEquals("kept", r.readString());
+    }
+
+    @Test
     void rejectsReservedWireTypesAndFieldZero() {
         assertThrows(OnnxFormatException.class, () -> reader(bytes(0x0E, 0x00)).next()); // field 1, wire type 6
         assertThrows(OnnxFormatException.class, () -> reader(bytes(0x0F, 0x00)).next()); // wire type 7
