@@ -14,8 +14,11 @@ public final class Main {
     /** Every command, in the order {@code --help} lists them. */
     static List<Command> commands() {
         return List.of(
+                new DemoCommand(),
                 new EmbedCommand(),
                 new SimilarityCommand(),
+                new IndexCommand(),
+                new SearchCommand(),
                 new ModelCommand());
     }
 
@@ -82,6 +85,9 @@ public final class Main {
             return CliException.FAILED;
         } catch (Exception e) {
             report(cli, command, describe(e), e);
+            return CliException.FAILED;
+        } catch (StackOverflowError | LinkageError e) {
+            report(cli, command, "internal error: " + describe(e.getCause() != null ? e.getCause() : e), e);
             return CliException.FAILED;
         }
     }

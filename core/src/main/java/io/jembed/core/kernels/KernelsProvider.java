@@ -7,7 +7,8 @@ import java.util.Locale;
  * Picks the {@link Kernels} implementation once per JVM: {@link VectorKernels} when the
  * {@code jdk.incubator.vector} module is present and its vectors are at least 128 bits wide,
  * else {@link ScalarKernels}. The system property {@value #PROPERTY} ({@code scalar} or
- * {@code vector}) forces the choice. The choice is logged once at INFO.
+ * {@code vector}) forces the choice. The choice is logged once, at INFO, through
+ * {@link System.Logger}.
  */
 public final class KernelsProvider {
 
@@ -16,12 +17,29 @@ public final class KernelsProvider {
 
     private static final String VECTOR_MODULE = "jdk.incubator.vector";
 
+    private static volatile Kernels chosen;
+
     private KernelsProvider() {
     }
 
-    /** The implementation chosen for this JVM. */
+    /**
+     * The implementation chosen for this JVM.
+     *
+     * @throws IllegalArgumentException if {@value #PROPERTY} holds neither {@code scalar} nor {@code vector}
+     * @throws IllegalStateException    if {@value #PROPERTY} is {@code vector} and the module is absent
+     */
     public static Kernels get() {
-        return Chosen.KERNELS;
+        Kernels kernels = chosen;
+        if (kernels == null) {
+            synchronized (KernelsProvider.class) {
+                kernels = chosen;
+                if (kernels == null) {
+                    kernels = choose();
+                    chosen = kernels;
+                }
+            }
+        }
+        return kernels;
     }
 
     /** The scalar implementation, whatever this JVM supports. */
@@ -47,41 +65,37 @@ public final class KernelsProvider {
         return ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
     }
 
-    private static final class Chosen {
-        static final Kernels KERNELS = choose();
-
-        private static Kernels choose() {
-            String forced = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT);
-            Kernels chosen;
-            String reason;
-            switch (forced) {
-                case "scalar" -> {
-                    chosen = scalar();
-                    reason = "forced by -D" + PROPERTY + "=scalar";
-                }
-                case "vector" -> {
-                    chosen = vector();
-                    reason = "forced by -D" + PROPERTY + "=vector";
-                }
-                case "" -> {
-                    if (!vectorModulePresent()) {
-                        chosen = scalar();
-                        reason = "module " + VECTOR_MODULE + " absent; start the JVM with --add-modules "
-                                + VECTOR_MODULE + " for the vector kernels, many times faster";
-                    } else if (VectorKernels.vectorBits() < 128) {
-                        chosen = scalar();
-                        reason = "preferred vectors are only " + VectorKernels.vectorBits() + " bits";
-                    } else {
-                        chosen = vector();
-                        reason = "module " + VECTOR_MODULE + " present";
-                    }
-                }
-                default -> throw new IllegalArgumentException("system property " + PROPERTY
-                        + ": expected 'scalar' or 'vector', found '" + forced + "'");
+    private static Kernels choose() {
+        String forced = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT);
+        Kernels kernels;
+        String reason;
+        switch (forced) {
+            case "scalar" -> {
+                kernels = scalar();
+                reason = "forced by -D" + PROPERTY + "=scalar";
             }
-            System.getLogger(KernelsProvider.class.getName())
-                    .log(Level.INFO, "jembed kernels: " + chosen.name() + " (" + reason + ")");
-            return chosen;
+            case "vector" -> {
+                kernels = vector();
+                reason = "forced by -D" + PROPERTY + "=vector";
+            }
+            case "" -> {
+                if (!vectorModulePresent()) {
+                    kernels = scalar();
+                    reason = "module " + VECTOR_MODULE + " absent; start the JVM with --add-modules "
+                            + VECTOR_MODULE + " for the vector kernels, many times faster";
+                } else if (VectorKernels.vectorBits() < 128) {
+                    kernels = scalar();
+                    reason = "preferred vectors are only " + VectorKernels.vectorBits() + " bits";
+                } else {
+                    kernels = vector();
+                    reason = "module " + VECTOR_MODULE + " present";
+                }
+            }
+            default -> throw new IllegalArgumentException("system property " + PROPERTY
+                    + ": expected 'scalar' or 'vector', found '" + forced + "'");
         }
+        System.getLogger(KernelsProvider.class.getName())
+                .log(Level.INFO, "jembed kernels: " + kernels.name() + " (" + reason + ")");
+        return kernels;
     }
 }

@@ -1,6 +1,7 @@
 package io.jembed.core.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import io.jembed.core.kernels.Kernels.Activation;
@@ -21,6 +22,8 @@ import io.jembed.core.kernels.Kernels.Activation;
  *
  * <p>The tiles are written out per row count rather than looped over rows, because C2 keeps
  * only straight-line locals in registers; the six variants are identical but for that count.
+ * They call no helper with vector arguments: one C2 does not inline would box every vector.
+ * A panel cut short by {@code out} (never at the model's shapes) is stored under masks.
  */
 final class VectorGemm {
 
@@ -30,6 +33,8 @@ final class VectorGemm {
     static final int PANEL = 2 * L;
     /** Rows of the main register tile. */
     static final int TILE_ROWS = 6;
+    /** A panel's worth of zero bias. */
+    static final float[] NO_BIAS = new float[PANEL];
 
     private VectorGemm() {
     }
@@ -38,7 +43,7 @@ final class VectorGemm {
      * One panel for {@code rows} rows:
      * x row t at {@code x[xOff + t * xStride + k]}, k in [0, K);
      * weight (k, c) at {@code w[wOff + k * PANEL + c]}, c in [0, PANEL) (a packed panel);
-     * bias c at {@code bias[biasOff + c]}, or no bias when null (PANEL floats readable);
+     * bias c at {@code bias[biasOff + c]} ({@link #NO_BIAS} for none);
      * output at {@code y[yOff + t * yStride + c]}, only for c in [0, cols), cols in [1, PANEL].
      */
     static void panel(float[] x, int xOff, int xStride, int K, float[] w, int wOff,
@@ -70,24 +75,11 @@ final class VectorGemm {
         }
     }
 
-    /** Stores one row's two accumulators, masking the columns at and past cols. */
-    private static void store(FloatVector lo, FloatVector hi, float[] y, int off, int cols) {
-        if (cols >= PANEL) {
-            lo.intoArray(y, off);
-            hi.intoArray(y, off + L);
-        } else if (cols > L) {
-            lo.intoArray(y, off);
-            hi.intoArray(y, off + L, S.indexInRange(L, cols));
-        } else {
-            lo.intoArray(y, off, S.indexInRange(0, cols));
-        }
-    }
-
     /** 6 rows of the panel: 6 x 2 accumulators. */
     private static void tile6(float[] x, int x0, int xStride, int K, float[] w, int wOff,
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
-        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
-        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff + L);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1, a40 = b0, a41 = b1, a50 = b0, a51 = b1;
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride, x5 = x4 + xStride;
         for (int k = 0; k < K; k++) {
@@ -114,19 +106,42 @@ final class VectorGemm {
             a50 = w0.fma(xb, a50);
             a51 = w1.fma(xb, a51);
         }
-        store(a00, a01, y, y0, cols);
-        store(a10, a11, y, y0 + yStride, cols);
-        store(a20, a21, y, y0 + 2 * yStride, cols);
-        store(a30, a31, y, y0 + 3 * yStride, cols);
-        store(a40, a41, y, y0 + 4 * yStride, cols);
-        store(a50, a51, y, y0 + 5 * yStride, cols);
+        if (cols == PANEL) {
+            a00.intoArray(y, y0);
+            a01.intoArray(y, y0 + L);
+            a10.intoArray(y, y0 + yStride);
+            a11.intoArray(y, y0 + yStride + L);
+            a20.intoArray(y, y0 + 2 * yStride);
+            a21.intoArray(y, y0 + 2 * yStride + L);
+            a30.intoArray(y, y0 + 3 * yStride);
+            a31.intoArray(y, y0 + 3 * yStride + L);
+            a40.intoArray(y, y0 + 4 * yStride);
+            a41.intoArray(y, y0 + 4 * yStride + L);
+            a50.intoArray(y, y0 + 5 * yStride);
+            a51.intoArray(y, y0 + 5 * yStride + L);
+        } else {
+            VectorMask<Float> lo = S.indexInRange(0, cols);
+            VectorMask<Float> hi = S.indexInRange(L, cols);
+            a00.intoArray(y, y0, lo);
+            a01.intoArray(y, y0 + L, hi);
+            a10.intoArray(y, y0 + yStride, lo);
+            a11.intoArray(y, y0 + yStride + L, hi);
+            a20.intoArray(y, y0 + 2 * yStride, lo);
+            a21.intoArray(y, y0 + 2 * yStride + L, hi);
+            a30.intoArray(y, y0 + 3 * yStride, lo);
+            a31.intoArray(y, y0 + 3 * yStride + L, hi);
+            a40.intoArray(y, y0 + 4 * yStride, lo);
+            a41.intoArray(y, y0 + 4 * yStride + L, hi);
+            a50.intoArray(y, y0 + 5 * yStride, lo);
+            a51.intoArray(y, y0 + 5 * yStride + L, hi);
+        }
     }
 
     /** 5 rows of the panel: 5 x 2 accumulators. */
     private static void tile5(float[] x, int x0, int xStride, int K, float[] w, int wOff,
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
-        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
-        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff + L);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1, a40 = b0, a41 = b1;
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride;
         for (int k = 0; k < K; k++) {
@@ -150,18 +165,38 @@ final class VectorGemm {
             a40 = w0.fma(xb, a40);
             a41 = w1.fma(xb, a41);
         }
-        store(a00, a01, y, y0, cols);
-        store(a10, a11, y, y0 + yStride, cols);
-        store(a20, a21, y, y0 + 2 * yStride, cols);
-        store(a30, a31, y, y0 + 3 * yStride, cols);
-        store(a40, a41, y, y0 + 4 * yStride, cols);
+        if (cols == PANEL) {
+            a00.intoArray(y, y0);
+            a01.intoArray(y, y0 + L);
+            a10.intoArray(y, y0 + yStride);
+            a11.intoArray(y, y0 + yStride + L);
+            a20.intoArray(y, y0 + 2 * yStride);
+            a21.intoArray(y, y0 + 2 * yStride + L);
+            a30.intoArray(y, y0 + 3 * yStride);
+            a31.intoArray(y, y0 + 3 * yStride + L);
+            a40.intoArray(y, y0 + 4 * yStride);
+            a41.intoArray(y, y0 + 4 * yStride + L);
+        } else {
+            VectorMask<Float> lo = S.indexInRange(0, cols);
+            VectorMask<Float> hi = S.indexInRange(L, cols);
+            a00.intoArray(y, y0, lo);
+            a01.intoArray(y, y0 + L, hi);
+            a10.intoArray(y, y0 + yStride, lo);
+            a11.intoArray(y, y0 + yStride + L, hi);
+            a20.intoArray(y, y0 + 2 * yStride, lo);
+            a21.intoArray(y, y0 + 2 * yStride + L, hi);
+            a30.intoArray(y, y0 + 3 * yStride, lo);
+            a31.intoArray(y, y0 + 3 * yStride + L, hi);
+            a40.intoArray(y, y0 + 4 * yStride, lo);
+            a41.intoArray(y, y0 + 4 * yStride + L, hi);
+        }
     }
 
     /** 4 rows of the panel: 4 x 2 accumulators. */
     private static void tile4(float[] x, int x0, int xStride, int K, float[] w, int wOff,
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
-        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
-        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff + L);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
         for (int k = 0; k < K; k++) {
@@ -182,17 +217,34 @@ final class VectorGemm {
             a30 = w0.fma(xb, a30);
             a31 = w1.fma(xb, a31);
         }
-        store(a00, a01, y, y0, cols);
-        store(a10, a11, y, y0 + yStride, cols);
-        store(a20, a21, y, y0 + 2 * yStride, cols);
-        store(a30, a31, y, y0 + 3 * yStride, cols);
+        if (cols == PANEL) {
+            a00.intoArray(y, y0);
+            a01.intoArray(y, y0 + L);
+            a10.intoArray(y, y0 + yStride);
+            a11.intoArray(y, y0 + yStride + L);
+            a20.intoArray(y, y0 + 2 * yStride);
+            a21.intoArray(y, y0 + 2 * yStride + L);
+            a30.intoArray(y, y0 + 3 * yStride);
+            a31.intoArray(y, y0 + 3 * yStride + L);
+        } else {
+            VectorMask<Float> lo = S.indexInRange(0, cols);
+            VectorMask<Float> hi = S.indexInRange(L, cols);
+            a00.intoArray(y, y0, lo);
+            a01.intoArray(y, y0 + L, hi);
+            a10.intoArray(y, y0 + yStride, lo);
+            a11.intoArray(y, y0 + yStride + L, hi);
+            a20.intoArray(y, y0 + 2 * yStride, lo);
+            a21.intoArray(y, y0 + 2 * yStride + L, hi);
+            a30.intoArray(y, y0 + 3 * yStride, lo);
+            a31.intoArray(y, y0 + 3 * yStride + L, hi);
+        }
     }
 
     /** 3 rows of the panel: 3 x 2 accumulators. */
     private static void tile3(float[] x, int x0, int xStride, int K, float[] w, int wOff,
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
-        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
-        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff + L);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
         int x1 = x0 + xStride, x2 = x1 + xStride;
         for (int k = 0; k < K; k++) {
@@ -210,16 +262,30 @@ final class VectorGemm {
             a20 = w0.fma(xb, a20);
             a21 = w1.fma(xb, a21);
         }
-        store(a00, a01, y, y0, cols);
-        store(a10, a11, y, y0 + yStride, cols);
-        store(a20, a21, y, y0 + 2 * yStride, cols);
+        if (cols == PANEL) {
+            a00.intoArray(y, y0);
+            a01.intoArray(y, y0 + L);
+            a10.intoArray(y, y0 + yStride);
+            a11.intoArray(y, y0 + yStride + L);
+            a20.intoArray(y, y0 + 2 * yStride);
+            a21.intoArray(y, y0 + 2 * yStride + L);
+        } else {
+            VectorMask<Float> lo = S.indexInRange(0, cols);
+            VectorMask<Float> hi = S.indexInRange(L, cols);
+            a00.intoArray(y, y0, lo);
+            a01.intoArray(y, y0 + L, hi);
+            a10.intoArray(y, y0 + yStride, lo);
+            a11.intoArray(y, y0 + yStride + L, hi);
+            a20.intoArray(y, y0 + 2 * yStride, lo);
+            a21.intoArray(y, y0 + 2 * yStride + L, hi);
+        }
     }
 
     /** 2 rows of the panel: 2 x 2 accumulators. */
     private static void tile2(float[] x, int x0, int xStride, int K, float[] w, int wOff,
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
-        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
-        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff + L);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1;
         int x1 = x0 + xStride;
         for (int k = 0; k < K; k++) {
@@ -234,15 +300,26 @@ final class VectorGemm {
             a10 = w0.fma(xb, a10);
             a11 = w1.fma(xb, a11);
         }
-        store(a00, a01, y, y0, cols);
-        store(a10, a11, y, y0 + yStride, cols);
+        if (cols == PANEL) {
+            a00.intoArray(y, y0);
+            a01.intoArray(y, y0 + L);
+            a10.intoArray(y, y0 + yStride);
+            a11.intoArray(y, y0 + yStride + L);
+        } else {
+            VectorMask<Float> lo = S.indexInRange(0, cols);
+            VectorMask<Float> hi = S.indexInRange(L, cols);
+            a00.intoArray(y, y0, lo);
+            a01.intoArray(y, y0 + L, hi);
+            a10.intoArray(y, y0 + yStride, lo);
+            a11.intoArray(y, y0 + yStride + L, hi);
+        }
     }
 
     /** 1 rows of the panel: 1 x 2 accumulators. */
     private static void tile1(float[] x, int x0, int xStride, int K, float[] w, int wOff,
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
-        FloatVector b0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
-        FloatVector b1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff + L);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1;
         for (int k = 0; k < K; k++) {
             int wk = wOff + k * PANEL;
@@ -253,6 +330,14 @@ final class VectorGemm {
             a00 = w0.fma(xb, a00);
             a01 = w1.fma(xb, a01);
         }
-        store(a00, a01, y, y0, cols);
+        if (cols == PANEL) {
+            a00.intoArray(y, y0);
+            a01.intoArray(y, y0 + L);
+        } else {
+            VectorMask<Float> lo = S.indexInRange(0, cols);
+            VectorMask<Float> hi = S.indexInRange(L, cols);
+            a00.intoArray(y, y0, lo);
+            a01.intoArray(y, y0 + L, hi);
+        }
     }
 }

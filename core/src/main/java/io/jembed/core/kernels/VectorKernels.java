@@ -3,7 +3,6 @@ package io.jembed.core.kernels;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -146,7 +145,7 @@ public final class VectorKernels implements Kernels {
             int rows = Math.min(VectorGemm.TILE_ROWS, T - t);
             // [rows, d]·[d, paddedT] -> scores [rows, paddedT]
             for (int p = 0; p < keyPanels; p++) {
-                VectorGemm.panel(q, qOff + t * stride, stride, d, scratch, p * d * PANEL, null, 0,
+                VectorGemm.panel(q, qOff + t * stride, stride, d, scratch, p * d * PANEL, VectorGemm.NO_BIAS, 0,
                         scratch, scores + p * PANEL, paddedT, rows, PANEL, Activation.NONE);
             }
             for (int r = 0; r < rows; r++) {
@@ -154,7 +153,7 @@ public final class VectorKernels implements Kernels {
             }
             // [rows, T]·[T, d] -> out [rows, d]
             for (int p = 0; p < valuePanels; p++) {
-                VectorGemm.panel(scratch, scores, paddedT, T, scratch, values + p * T * PANEL, null, 0,
+                VectorGemm.panel(scratch, scores, paddedT, T, scratch, values + p * T * PANEL, VectorGemm.NO_BIAS, 0,
                         out, outOff + t * outStride + p * PANEL, outStride, rows, Math.min(PANEL, d - p * PANEL),
                         Activation.NONE);
             }
@@ -265,30 +264,17 @@ public final class VectorKernels implements Kernels {
         for (; i < vectorEnd; i += L) {
             maxima = maxima.max(FloatVector.fromArray(S, x, off + i));
         }
-        VectorMask<Float> tail = S.indexInRange(vectorEnd, n);
-        if (i < n) {
-            maxima = maxima.lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, off + i, tail), tail);
-        }
         float max = maxima.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
         // scale > 0, so the max of scale * x is scale * max.
-        float shift = -max * scale;
-        FloatVector sums = FloatVector.zero(S);
-        for (i = 0; i < vectorEnd; i += L) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, off + i).fma(scale, shift));
-            e.intoArray(x, off + i);
-            sums = sums.add(e);
-        }
-        if (i < n) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, off + i, tail).fma(scale, shift));
-            e.intoArray(x, off + i, tail);
-            sums = sums.add(e, tail);
-        }
-        float inverse = 1f / sums.reduceLanes(VectorOperators.ADD);
+        float inverse = 1f / VectorMath.expSum(x, off, n, scale, -max * scale);
         for (i = 0; i < vectorEnd; i += L) {
             FloatVector.fromArray(S, x, off + i).mul(inverse).intoArray(x, off + i);
         }
-        if (i < n) {
-            FloatVector.fromArray(S, x, off + i, tail).mul(inverse).intoArray(x, off + i, tail);
+        for (; i < n; i++) {
+            x[off + i] *= inverse;
         }
     }
 

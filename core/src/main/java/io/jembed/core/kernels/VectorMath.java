@@ -1,5 +1,7 @@
 package io.jembed.core.kernels;
 
+import static jdk.incubator.vector.VectorOperators.FMA;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -7,8 +9,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import io.jembed.core.kernels.Kernels.Activation;
-
-import static jdk.incubator.vector.VectorOperators.FMA;
 
 /**
  * Element-wise loops on {@link VectorWidth#SPECIES}: exp (for softmax) and the activations,

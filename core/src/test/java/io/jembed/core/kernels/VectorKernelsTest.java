@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -166,7 +167,7 @@ class VectorKernelsTest {
     @Test
     void softmaxOfEqualValuesIsUniform() {
         float[] x = new float[1537];
-        java.util.Arrays.fill(x, 3.25f);
+        Arrays.fill(x, 3.25f);
         VectorKernels.INSTANCE.softmax(x, 0, x.length);
         // Every exponent is exactly 0, so every e^0 is 1, the sum is exactly 1537 and each
         // probability is the float nearest 1/1537.
@@ -186,33 +187,34 @@ class VectorKernelsTest {
 
     @Test
     void expMatchesMathExpWithinTwoUlp() {
-        int lanes = VectorWidth.SPECIES.length();
-        float[] in = new float[lanes];
-        float[] out = new float[lanes];
-        // Every 1/64 from -103 to 88.7, the range where exp is neither 0 nor infinite.
-        for (int step = 0; step * (1f / 64) - 103f < 88.7f; step += lanes) {
-            for (int lane = 0; lane < lanes; lane++) {
-                in[lane] = (step + lane) * (1f / 64) - 103f;
-            }
-            VectorMath.exp(jdk.incubator.vector.FloatVector.fromArray(VectorWidth.SPECIES, in, 0)).intoArray(out, 0);
-            for (int lane = 0; lane < lanes; lane++) {
-                double expected = Math.exp(in[lane]);
-                // Results below 2^-126 are subnormal: their ulp is fixed at 2^-149.
-                double ulp = Math.max(Math.ulp((float) expected), 0x1p-149);
-                assertTrue(Math.abs(out[lane] - expected) <= 2 * ulp,
-                        "exp(" + in[lane] + "): expected " + expected + ", found " + out[lane]);
-            }
+        // Every 1/64 from -103 to 88.7, the range where exp is neither 0 nor infinite, then both ends.
+        int n = (int) ((88.7f + 103f) * 64);
+        float[] x = new float[n + 2];
+        for (int i = 0; i < n; i++) {
+            x[i] = -103f + i / 64f;
         }
-        float[] extremes = new float[lanes];
-        extremes[0] = -200f;
-        if (lanes > 1) {
-            extremes[1] = 100f;
+        x[n] = -200f;
+        x[n + 1] = 100f;
+        float[] e = x.clone();
+        float sum = VectorMath.expSum(e, 0, e.length, 1f, 0f);
+        for (int i = 0; i < n; i++) {
+            double expected = Math.exp(x[i]);
+            // Results below 2^-126 are subnormal: their ulp is fixed at 2^-149.
+            double ulp = Math.max(Math.ulp((float) expected), 0x1p-149);
+            assertTrue(Math.abs(e[i] - expected) <= 2 * ulp, "exp(" + x[i] + "): expected " + expected + ", found " + e[i]);
         }
-        VectorMath.exp(jdk.incubator.vector.FloatVector.fromArray(VectorWidth.SPECIES, extremes, 0)).intoArray(out, 0);
-        assertEquals(0f, out[0], "exp(-200) underflows to 0");
-        if (lanes > 1) {
-            assertEquals(Float.POSITIVE_INFINITY, out[1], "exp(100) overflows to infinity");
+        assertEquals(0f, e[n], "exp(-200) underflows to 0");
+        assertEquals(Float.POSITIVE_INFINITY, e[n + 1], "exp(100) overflows to infinity");
+        assertEquals(Float.POSITIVE_INFINITY, sum);
+        // The sum, over softmax's usual range, with its scale and shift: e^(0.5 y - 3), y in [-20, 20).
+        float[] y = new float[2561];
+        double expectedSum = 0;
+        for (int i = 0; i < y.length; i++) {
+            y[i] = -20f + i / 64f;
+            expectedSum += Math.exp(0.5 * y[i] - 3);
         }
+        float actualSum = VectorMath.expSum(y, 0, y.length, 0.5f, -3f);
+        assertEquals(expectedSum, actualSum, (y.length + 8) * 0x1p-24 * expectedSum, "sum of e^(0.5 y - 3)");
     }
 
     @Test

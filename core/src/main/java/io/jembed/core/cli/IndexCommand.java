@@ -1,0 +1,178 @@
+package io.jembed.core.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.jembed.core.Embedder;
+import io.jembed.core.index.Document;
+import io.jembed.core.index.IndexStore;
+import io.jembed.core.index.Manifest;
+import io.jembed.core.index.Quantization;
+import io.jembed.core.search.SemanticSearch;
+
+/**
+ * {@code jembed index --input corpus.jsonl --output DIR}: embeds a corpus into an index
+ * directory (vectors as safetensors, documents as JSONL, a manifest). The directory is written
+ * only when every document is in, atomically, so a failed run leaves any old index untouched.
+ */
+final class IndexCommand implements Command {
+
+    @Override
+    public String name() {
+        return "index";
+    }
+
+    @Override
+    public String summary() {
+        return "build (or --append to) a search index from a JSONL corpus";
+    }
+
+    @Override
+    public Set<String> switches() {
+        return Set.of("append");
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: jembed index --input FILE|- --output DIR [options]
+
+                Embeds every {"id": ..., "text": ..., <other fields>} line of the corpus and writes an
+                index directory: manifest.json, the vectors (safetensors) and the documents (JSONL,
+                other fields kept). Ids are JSON strings or integers (the line number when absent).
+                A progress line (docs/s, ETA) goes to stderr on a terminal, and a summary at the end.
+
+                options:
+                  --input FILE       the corpus, JSONL; '-' for stdin (required)
+                  --output DIR       the index directory (required); must not hold an index unless --append
+                  --append           add the corpus to the index already in DIR (same model required)
+                  --id-field NAME    JSON field holding the id (default id)
+                  --text-field NAME  JSON field holding the text (default text)
+                  --quantize MODE    none (default) or int8: int8 vectors scanned first, top candidates
+                                     re-scored exactly
+                  --on-error MODE    fail (default): stop at a malformed line; skip: report it and go on
+                """ + ModelOptions.USAGE;
+    }
+
+    @Override
+    public int run(Args args, Cli cli) throws Exception {
+        args.noPositionals();
+        String input = args.required("input");
+        Path output = Path.of(args.required("output"));
+        boolean append = args.flag("append");
+        String idField = args.string("id-field", "id");
+        String textField = args.string("text-field", "text");
+        Quantization quantization = args.choice("quantize", Quantization.class, Quantization.NONE);
+        TextInput.OnError onError = args.choice("on-error", TextInput.OnError.class, TextInput.OnError.FAIL);
+        boolean quantizeGiven = args.option("quantize").isPresent();
+        if (append && !IndexStore.isIndex(output)) {
+            throw new CliException("index: --append needs an existing index in " + output + ", found "
+                    + (Files.exists(output) ? "no manifest.json there" : "nothing"));
+        }
+        if (!append && IndexStore.isIndex(output)) {
+            Manifest existing = IndexStore.readManifest(output);
+            throw new CliException("index: " + output + " already holds an index of " + existing.count()
+                    + " documents; use --append to add to it, or choose another --output");
+        }
+        if (!append && Files.isRegularFile(output)) {
+            throw new CliException("index: --output " + output + " is a file; expected a directory path");
+        }
+        try (Embedder embedder = ModelOptions.load(args, cli)) {
+            args.finish();
+            SemanticSearch search;
+            if (append) {
+                search = SemanticSearch.open(embedder, output);
+                if (quantizeGiven && search.store().quantization() != quantization) {
+                    search.close();
+                    throw new CliException("index: " + output + " stores " + name(search.store().quantization())
+                            + " vectors; --append cannot change that to " + name(quantization));
+                }
+            } else {
+                search = SemanticSearch.create(embedder, quantization);
+            }
+            try (search) {
+                int before = search.size();
+                long start = System.nanoTime();
+                int added = add(search, input, idField, textField, onError, cli);
+                if (added == 0) {
+                    throw new CliException("index: " + (input.equals("-") ? "stdin" : input)
+                            + " holds no documents; nothing written");
+                }
+                long embedNanos = System.nanoTime() - start;
+                Manifest manifest = search.save(output);
+                cli.err().println("jembed: indexed " + String.format("%,d", added) + " documents in "
+                        + String.format("%.1f", embedNanos / 1e9) + " s (" + Progress.rate(added, embedNanos)
+                        + " docs/s); " + output + " now holds " + String.format("%,d", manifest.count())
+                        + " documents" + (before > 0 ? " (" + String.format("%,d", before) + " before)" : "")
+                        + ", " + manifest.spec().dimension() + "-d " + name(quantization(search)) + " vectors, "
+                        + manifest.spec().describeModel());
+            }
+        }
+        return 0;
+    }
+
+    private static Quantization quantization(SemanticSearch search) {
+        return search.store().quantization();
+    }
+
+    private static String name(Quantization quantization) {
+        return quantization == Quantization.NONE ? "float32" : quantization.name().toLowerCase();
+    }
+
+    /** Streams the corpus into the index in batches; returns how many documents were added. */
+    private static int add(SemanticSearch search, String input, String idField, String textField,
+                           TextInput.OnError onError, Cli cli) throws Exception {
+        int batchSize = search.embedder().batchSize();
+        Progress progress = new Progress(cli, "docs", Progress.countLines(input, cli.progressOnStderr()));
+        int added = 0;
+        try (TextInput in = TextInput.open(input, TextInput.Format.JSONL, idField, textField, onError, cli.err())) {
+            List<Document> batch = new ArrayList<>(batchSize);
+            while (in.hasNext()) {
+                TextInput.Record record = in.next();
+                Document document = document(record, idField, textField, onError, in, cli);
+                if (document == null) {
+                    continue;
+                }
+                batch.add(document);
+                if (batch.size() == batchSize) {
+                    search.index(batch);
+                    added += batch.size();
+                    batch.clear();
+                    progress.update(added);
+                }
+            }
+            if (!batch.isEmpty()) {
+                search.index(batch);
+                added += batch.size();
+            }
+            progress.finish();
+            if (in.skipped() > 0) {
+                cli.err().println("jembed: skipped " + in.skipped() + " malformed lines of " + in.source());
+            }
+        }
+        return added;
+    }
+
+    /** The record as a document (id and text taken out, other fields kept), or null if skipped. */
+    private static Document document(TextInput.Record record, String idField, String textField,
+                                     TextInput.OnError onError, TextInput in, Cli cli) {
+        ObjectNode fields = record.record().deepCopy();
+        fields.remove(idField);
+        fields.remove(textField);
+        try {
+            return new Document(record.id(), record.text(), fields);
+        } catch (IllegalArgumentException e) {
+            String message = in.source() + " line " + record.line() + ": " + e.getMessage();
+            if (onError == TextInput.OnError.FAIL) {
+                throw new CliException("index: " + message + " (use --on-error skip to report and skip such lines)");
+            }
+            cli.err().println("jembed: skipped " + message);
+            return null;
+        }
+    }
+}

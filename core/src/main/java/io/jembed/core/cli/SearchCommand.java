@@ -1,0 +1,202 @@
+package io.jembed.core.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.jembed.core.Embedder;
+import io.jembed.core.index.IndexStore;
+import io.jembed.core.search.SemanticSearch;
+
+/**
+ * {@code jembed search --index DIR "question"}: the k most similar documents, as a readable list
+ * or JSON; or {@code --queries q.jsonl --output hits.jsonl} for a batch of questions.
+ */
+final class SearchCommand implements Command {
+
+    static final int TEXT_WIDTH = 100;
+
+    @Override
+    public String name() {
+        return "search";
+    }
+
+    @Override
+    public String summary() {
+        return "answer questions from an index: top-k documents with scores";
+    }
+
+    @Override
+    public Set<String> switches() {
+        return Set.of("json");
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: jembed search --index DIR [-k 3] [--json] "question"
+                       jembed search --index DIR [-k 3] --queries FILE|- --output FILE|-
+
+                One question: prints rank, score (cosine, 4 decimals), id and the text (shortened),
+                or with --json one object {"query": ..., "hits": [{"id", "score", "text", ...fields}]}.
+                A batch: reads {"id": ..., "text": "question"} lines and writes one line per question,
+                in order: {"id": <same>, "hits": [{"id": <doc id>, "score": <float>}, ...]}.
+
+                options:
+                  --index DIR        the index directory (required)
+                  -k, --k N          how many documents per question (default 3; at most the index size)
+                  --json             machine-readable output for a single question
+                  --queries FILE     questions as JSONL ('-' for stdin)
+                  --output FILE      where batch results go ('-' for stdout; default '-')
+                  --id-field NAME    JSON field of a question's id (default id)
+                  --text-field NAME  JSON field of a question's text (default text)
+                  --on-error MODE    fail (default) or skip malformed question lines
+                """ + ModelOptions.USAGE;
+    }
+
+    @Override
+    public int run(Args args, Cli cli) throws Exception {
+        Path indexDir = Path.of(args.required("index"));
+        int k = args.intValue(new String[] {"k"}, 3, 1, Integer.MAX_VALUE);
+        boolean json = args.flag("json");
+        var queries = args.option("queries");
+        String output = args.string("output", "-");
+        String idField = args.string("id-field", "id");
+        String textField = args.string("text-field", "text");
+        TextInput.OnError onError = args.choice("on-error", TextInput.OnError.class, TextInput.OnError.FAIL);
+        if (queries.isEmpty() && args.positionals().size() != 1) {
+            throw CliException.usage("search: expected one question (quote it) or --queries FILE, found "
+                    + (args.positionals().isEmpty() ? "neither" : args.positionals().size() + " arguments"));
+        }
+        if (queries.isPresent() && !args.positionals().isEmpty()) {
+            throw CliException.usage("search: give either a question or --queries, not both");
+        }
+        int size = IndexStore.readManifest(indexDir).count();
+        if (k > size) {
+            throw CliException.usage("search: -k " + k + " asks for more documents than " + indexDir + " holds ("
+                    + size + ")");
+        }
+        try (Embedder embedder = ModelOptions.load(args, cli);
+             SemanticSearch search = SemanticSearch.open(embedder, indexDir)) {
+            args.finish();
+            if (queries.isPresent()) {
+                batch(search, queries.get(), output, idField, textField, onError, k, cli);
+            } else if (json) {
+                printJson(cli.out(), args.positionals().get(0), search.search(args.positionals().get(0), k));
+            } else {
+                print(cli.out(), search.search(args.positionals().get(0), k));
+            }
+        }
+        return 0;
+    }
+
+    /** rank, score, id, shortened text: one line per hit. */
+    static void print(PrintStream out, List<SemanticSearch.Hit> hits) {
+        int idWidth = 2;
+        for (SemanticSearch.Hit hit : hits) {
+            idWidth = Math.max(idWidth, idText(hit).length());
+        }
+        for (int i = 0; i < hits.size(); i++) {
+            SemanticSearch.Hit hit = hits.get(i);
+            out.printf("%3d  %.4f  %-" + idWidth + "s  %s%n", i + 1, hit.score(), idText(hit), shorten(hit.text(), TEXT_WIDTH));
+        }
+    }
+
+    static String idText(SemanticSearch.Hit hit) {
+        return hit.id().isTextual() ? hit.id().textValue() : hit.id().toString();
+    }
+
+    /** The text on one line, cut at a word boundary near width characters. */
+    static String shorten(String text, int width) {
+        String flat = text.replaceAll("\\s+", " ").strip();
+        if (flat.codePointCount(0, flat.length()) <= width) {
+            return flat;
+        }
+        int end = flat.offsetByCodePoints(0, width - 1);
+        int space = flat.lastIndexOf(' ', end);
+        if (space > width / 2) {
+            end = space;
+        }
+        return flat.substring(0, end) + "…";
+    }
+
+    private static void printJson(PrintStream out, String question, List<SemanticSearch.Hit> hits) throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        var root = mapper.createObjectNode();
+        root.put("query", question);
+        var array = root.putArray("hits");
+        for (SemanticSearch.Hit hit : hits) {
+            var node = array.addObject();
+            node.set("id", hit.id());
+            node.put("score", hit.score());
+            node.put("text", hit.text());
+            hit.fields().properties().forEach(e -> node.set(e.getKey(), e.getValue()));
+        }
+        out.println(mapper.writeValueAsString(root));
+    }
+
+    private static void batch(SemanticSearch search, String queries, String output, String idField, String textField,
+                              TextInput.OnError onError, int k, Cli cli) throws Exception {
+        int batchSize = search.embedder().batchSize();
+        long start = System.nanoTime();
+        long answered = 0;
+        Progress progress = new Progress(cli, "queries", Progress.countLines(queries, cli.progressOnStderr()));
+        try (TextInput in = TextInput.open(queries, TextInput.Format.JSONL, idField, textField, onError, cli.err());
+             TextOutput out = TextOutput.open(output, cli.out());
+             JsonGenerator json = new ObjectMapper().getFactory().createGenerator(out.stream(), JsonEncoding.UTF8)) {
+            json.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+            json.setPrettyPrinter(new MinimalPrettyPrinter(""));
+            List<TextInput.Record> batch = new ArrayList<>(batchSize);
+            while (true) {
+                boolean more = in.hasNext();
+                if (more) {
+                    batch.add(in.next());
+                }
+                if (batch.size() == batchSize || (!more && !batch.isEmpty())) {
+                    List<String> texts = new ArrayList<>(batch.size());
+                    for (TextInput.Record record : batch) {
+                        texts.add(record.text());
+                    }
+                    List<List<SemanticSearch.Hit>> results = search.search(texts, k);
+                    for (int i = 0; i < batch.size(); i++) {
+                        json.writeStartObject();
+                        json.writeFieldName("id");
+                        json.writeTree(batch.get(i).id());
+                        json.writeArrayFieldStart("hits");
+                        for (SemanticSearch.Hit hit : results.get(i)) {
+                            json.writeStartObject();
+                            json.writeFieldName("id");
+                            json.writeTree(hit.id());
+                            json.writeNumberField("score", hit.score());
+                            json.writeEndObject();
+                        }
+                        json.writeEndArray();
+                        json.writeEndObject();
+                        json.writeRaw('\n');
+                    }
+                    answered += batch.size();
+                    batch.clear();
+                    progress.update(answered);
+                }
+                if (!more) {
+                    break;
+                }
+            }
+            json.flush();
+            out.commit();
+            progress.finish();
+            long nanos = System.nanoTime() - start;
+            cli.err().println("jembed: answered " + String.format("%,d", answered) + " queries in "
+                    + String.format("%.1f", nanos / 1e9) + " s (" + Progress.rate(answered, nanos) + " queries/s)"
+                    + (in.skipped() > 0 ? ", skipped " + in.skipped() + " bad lines" : "")
+                    + (output.equals("-") ? "" : " -> " + output));
+        }
+    }
+}

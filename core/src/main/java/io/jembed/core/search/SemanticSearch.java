@@ -1,0 +1,140 @@
+package io.jembed.core.search;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.jembed.core.Embedder;
+import io.jembed.core.index.Document;
+import io.jembed.core.index.EmbeddingSpec;
+import io.jembed.core.index.IndexStore;
+import io.jembed.core.index.Manifest;
+import io.jembed.core.index.Quantization;
+
+/**
+ * Semantic search over a corpus: documents are embedded with an {@link Embedder} and kept in a
+ * flat cosine index; a question is embedded with the same model and answered with the most
+ * similar documents. What {@code datasets} + FAISS {@code IndexFlatIP} + a sentence-transformers
+ * model do in Python.
+ *
+ * <pre>{@code
+ * try (Embedder embedder = Embedder.load(modelDir);
+ *      SemanticSearch search = SemanticSearch.create(embedder)) {
+ *     search.index(List.of(Document.of("1", "The Nile flows north into the Mediterranean.")));
+ *     for (SemanticSearch.Hit hit : search.search("Which way does the Nile flow?", 3)) {
+ *         System.out.println(hit.score() + "  " + hit.text());
+ *     }
+ *     search.save(Path.of("my-index"));
+ * }
+ * }</pre>
+ */
+public final class SemanticSearch implements AutoCloseable {
+
+    /** One answer: the document's id, its cosine similarity to the question, its text and other fields. */
+    public record Hit(JsonNode id, float score, String text, ObjectNode fields) {
+    }
+
+    private final Embedder embedder;
+    private final IndexStore store;
+
+    private SemanticSearch(Embedder embedder, IndexStore store) {
+        this.embedder = embedder;
+        this.store = store;
+    }
+
+    /** An empty in-memory index for the embedder's model. */
+    public static SemanticSearch create(Embedder embedder) throws IOException {
+        return create(embedder, Quantization.NONE);
+    }
+
+    /** An empty in-memory index, optionally with int8 storage (exact re-scoring of the top candidates). */
+    public static SemanticSearch create(Embedder embedder, Quantization quantization) throws IOException {
+        return new SemanticSearch(embedder, IndexStore.create(spec(embedder), quantization, embedder.threads()));
+    }
+
+    /**
+     * Opens a saved index directory, refusing it if it was built with another model, dimension
+     * or pooling than the embedder's.
+     */
+    public static SemanticSearch open(Embedder embedder, Path indexDir) throws IOException {
+        return new SemanticSearch(embedder, IndexStore.open(indexDir, spec(embedder), embedder.threads()));
+    }
+
+    /** What an index built with this embedder records about it: model name and checksum, dimension, pooling. */
+    public static EmbeddingSpec spec(Embedder embedder) throws IOException {
+        return EmbeddingSpec.of(embedder.modelName(), embedder.weightsChecksum(), embedder.dimension(),
+                embedder.pooling());
+    }
+
+    /** Embeds the documents (in batches) and adds them; returns the new size of the index. */
+    public int index(List<Document> corpus) {
+        Objects.requireNonNull(corpus, "corpus");
+        List<String> texts = new ArrayList<>(corpus.size());
+        for (Document document : corpus) {
+            texts.add(document.text());
+        }
+        store.add(corpus, embedder.embed(texts));
+        return store.size();
+    }
+
+    /** The k documents most similar to the question, best first (fewer if the index is smaller). */
+    public List<Hit> search(String question, int k) {
+        return hits(store.search(embedder.embed(question), checkK(k)));
+    }
+
+    /** {@link #search(String, int)} for many questions, scanned together. */
+    public List<List<Hit>> search(List<String> questions, int k) {
+        checkK(k);
+        float[][] queries = embedder.embed(questions);
+        List<List<Hit>> results = new ArrayList<>(questions.size());
+        for (List<IndexStore.Match> matches : store.search(queries, k)) {
+            results.add(hits(matches));
+        }
+        return results;
+    }
+
+    private static int checkK(int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("k: expected at least 1, found " + k);
+        }
+        return k;
+    }
+
+    private static List<Hit> hits(List<IndexStore.Match> matches) {
+        List<Hit> hits = new ArrayList<>(matches.size());
+        for (IndexStore.Match match : matches) {
+            Document document = match.document();
+            hits.add(new Hit(document.id(), match.score(), document.text(), document.fields()));
+        }
+        return hits;
+    }
+
+    /** Documents in the index. */
+    public int size() {
+        return store.size();
+    }
+
+    /** Writes the index directory atomically (see {@link IndexStore#save(Path)}). */
+    public Manifest save(Path dir) throws IOException {
+        return store.save(dir);
+    }
+
+    public Embedder embedder() {
+        return embedder;
+    }
+
+    public IndexStore store() {
+        return store;
+    }
+
+    /** Closes the index (unmapping its files); the embedder stays open, it belongs to the caller. */
+    @Override
+    public void close() {
+        store.close();
+    }
+}
