@@ -15,8 +15,10 @@ package io.jembed.tokenizer;
  *
  * Every normalized code point carries the UTF-16 span [start, end) of the original code point it
  * came from; a code point that expands (é to e + U+0301, İ to i + U+0307) gives each part the same
- * span. Canonical reordering in NFD moves marks but not spans, which reproduces the reference's
- * alignment: the span stays with the position.
+ * span. NFD's canonical reordering follows the reference's alignment rule, which is positional:
+ * the first part of each original code point takes the next original span in text order, and the
+ * other parts the span taken last. After "a" + U+0301 + U+1D165 is reordered to
+ * "a" + U+1D165 + U+0301, U+1D165 therefore spans the acute's original position.
  *
  * @param cleanText          clean_text
  * @param handleChineseChars handle_chinese_chars
@@ -35,31 +37,67 @@ public record BertNormalizer(boolean cleanText, boolean handleChineseChars, bool
         boolean accept(int codePoint, int start, int end);
     }
 
-    /** Scratch space for a run of marks awaiting canonical reordering; one per thread. */
+    /**
+     * Scratch space for a run of combining marks awaiting canonical reordering; one per thread.
+     * Each mark is the first part of its original code point's decomposition (it takes the next
+     * original span) or a later part (it takes the span taken last).
+     */
     static final class MarkRun {
         private int[] codePoints = new int[8];
-        private int[] starts = new int[8];
-        private int[] ends = new int[8];
+        private boolean[] laterPart = new boolean[8];
+        private int[] order = new int[8];
+        /** Spans of the original code points whose first part is in the run, in text order. */
+        private int[] originalStarts = new int[8];
+        private int[] originalEnds = new int[8];
+        private int originals;
+        /** The span taken last before the run: that of the code point its first mark came from. */
+        private int previousStart;
+        private int previousEnd;
         private int count;
 
-        void add(int codePoint, int start, int end) {
+        void add(int codePoint, boolean isLaterPart, int start, int end) {
             if (count == codePoints.length) {
-                codePoints = java.util.Arrays.copyOf(codePoints, 2 * count);
-                starts = java.util.Arrays.copyOf(starts, 2 * count);
-                ends = java.util.Arrays.copyOf(ends, 2 * count);
+                int capacity = 2 * count;
+                codePoints = java.util.Arrays.copyOf(codePoints, capacity);
+                laterPart = java.util.Arrays.copyOf(laterPart, capacity);
+                order = java.util.Arrays.copyOf(order, capacity);
+                originalStarts = java.util.Arrays.copyOf(originalStarts, capacity);
+                originalEnds = java.util.Arrays.copyOf(originalEnds, capacity);
+            }
+            if (count == 0) {
+                previousStart = start;
+                previousEnd = end;
             }
             codePoints[count] = codePoint;
-            starts[count] = start;
-            ends[count] = end;
+            laterPart[count] = isLaterPart;
             count++;
+            if (!isLaterPart) {
+                originalStarts[originals] = start;
+                originalEnds[originals] = end;
+                originals++;
+            }
         }
 
         void clear() {
             count = 0;
+            originals = 0;
+        }
+
+        /** Drops buffers grown by a freak text (a megabyte of marks) so the thread does not keep them. */
+        void trim() {
+            if (codePoints.length > TRIM_CAPACITY) {
+                codePoints = new int[8];
+                laterPart = new boolean[8];
+                order = new int[8];
+                originalStarts = new int[8];
+                originalEnds = new int[8];
+            }
+            clear();
         }
     }
 
     private static final int DROP = -1;
+    private static final int TRIM_CAPACITY = 1 << 16;
     /**
      * Lowercase is Rust's {@code char::to_lowercase}: the full mapping of each code point without
      * context. It equals the JDK's {@code Character.toLowerCase(int)} except for U+0130, the one
@@ -159,20 +197,20 @@ public record BertNormalizer(boolean cleanText, boolean handleChineseChars, bool
         }
         int[] parts = UnicodeClasses.decomposition(c);
         if (parts == null) {
-            return decomposed(c, start, end, sink, marks);
+            return decomposed(c, false, start, end, sink, marks);
         }
-        for (int part : parts) {
-            if (!decomposed(part, start, end, sink, marks)) {
+        for (int k = 0; k < parts.length; k++) {
+            if (!decomposed(parts[k], k > 0, start, end, sink, marks)) {
                 return false;
             }
         }
         return true;
     }
 
-    /** Marks wait in the run (NFD may reorder them); anything else ends the run first. */
-    private boolean decomposed(int c, int start, int end, Sink sink, MarkRun marks) {
-        if ((UnicodeClasses.flags(c) & UnicodeClasses.MARK) != 0) {
-            marks.add(c, start, end);
+    /** Combining marks wait in the run (NFD may reorder them); anything else ends the run first. */
+    private boolean decomposed(int c, boolean laterPart, int start, int end, Sink sink, MarkRun marks) {
+        if ((UnicodeClasses.flags(c) & UnicodeClasses.COMBINING_MARK) != 0) {
+            marks.add(c, laterPart, start, end);
             return true;
         }
         return flush(marks, sink) && emit(c, start, end, sink);
@@ -183,12 +221,23 @@ public record BertNormalizer(boolean cleanText, boolean handleChineseChars, bool
         if (count == 0) {
             return true;
         }
-        marks.count = 0;
-        if (count > 1) {
-            UnicodeClasses.canonicalOrder(marks.codePoints, 0, count);
+        if (count == 1) {
+            marks.order[0] = 0;
+        } else {
+            UnicodeClasses.canonicalOrder(marks.codePoints, count, marks.order);
         }
+        int start = marks.previousStart;
+        int end = marks.previousEnd;
+        int original = 0;
+        marks.clear();
         for (int k = 0; k < count; k++) {
-            if (!emit(marks.codePoints[k], marks.starts[k], marks.ends[k], sink)) {
+            int i = marks.order[k];
+            if (!marks.laterPart[i]) {
+                start = marks.originalStarts[original];
+                end = marks.originalEnds[original];
+                original++;
+            }
+            if (!emit(marks.codePoints[i], start, end, sink)) {
                 return false;
             }
         }

@@ -38,7 +38,7 @@ final class Pipeline implements BertPreTokenizer.WordSink {
         tokens.reset(limit);
         out = tokens;
         preTokenizer.reset();
-        marks.clear();
+        marks.trim();
         if (limit == 0) {
             return tokens;
         }

@@ -15,7 +15,13 @@ final class TokenList {
     /** Tokens beyond this are not needed (truncation); tokenization stops once size reaches it. */
     int limit;
 
+    /** Starts a new text; buffers grown past 64k tokens by a huge text are released. */
     void reset(int limit) {
+        if (ids.length > 1 << 16) {
+            ids = new int[64];
+            starts = new int[64];
+            ends = new int[64];
+        }
         this.size = 0;
         this.limit = limit;
     }

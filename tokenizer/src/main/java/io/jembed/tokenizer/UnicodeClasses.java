@@ -7,7 +7,11 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.text.Normalizer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The character classes of the reference (Hugging Face tokenizers) BertNormalizer and
@@ -18,9 +22,9 @@ import java.util.Arrays;
  * are P* or Mn and a few changed category (U+166D was Po, U+1734 was Mn). Using the JDK's categories
  * would split or strip differently on those, so the three classes are read from
  * {@code reference-unicode-classes.txt}, captured from the reference one code point at a time by the
- * fixture generator. White space, NFD and lowercase come from the reference's Rust standard library
- * and unicode-normalization crate, which agree with the JDK on every assigned code point the parity
- * fixtures sweep.
+ * fixture generator. So is a fourth, the marks the reference's NFD reorders: its tables (Unicode 9.0)
+ * give marks added later a combining class of 0. White space, decompositions and lowercase agree
+ * with the JDK on every code point the parity fixtures sweep.
  */
 final class UnicodeClasses {
 
@@ -29,8 +33,8 @@ final class UnicodeClasses {
     static final int NONSPACING_MARK = 4;
     /** Rust's {@code char::is_whitespace}: the Unicode White_Space property. */
     static final int WHITESPACE = 8;
-    /** Any M* category in the JDK: the only code points that can have a non-zero combining class. */
-    static final int MARK = 16;
+    /** A non-zero canonical combining class in the reference's NFD: NFD may reorder it. */
+    static final int COMBINING_MARK = 16;
 
     private static final String RESOURCE = "reference-unicode-classes.txt";
 
@@ -40,6 +44,7 @@ final class UnicodeClasses {
     private static final int[] OTHER_RANGES;
     private static final int[] PUNCTUATION_RANGES;
     private static final int[] NONSPACING_MARK_RANGES;
+    private static final int[] COMBINING_MARK_RANGES;
 
     /** Lazily filled NFD decompositions, one 256-entry page per 256 code points. */
     private static final Decomposition[][] DECOMPOSITION_PAGES = new Decomposition[0x1100][];
@@ -54,20 +59,17 @@ final class UnicodeClasses {
         OTHER_RANGES = ranges[0];
         PUNCTUATION_RANGES = ranges[1];
         NONSPACING_MARK_RANGES = ranges[2];
+        COMBINING_MARK_RANGES = ranges[3];
         mark(OTHER_RANGES, OTHER);
         mark(PUNCTUATION_RANGES, PUNCTUATION);
         mark(NONSPACING_MARK_RANGES, NONSPACING_MARK);
+        mark(COMBINING_MARK_RANGES, COMBINING_MARK);
         for (int c : new int[] {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F,
                 0x205F, 0x3000}) {
             BMP_FLAGS[c] |= WHITESPACE;
         }
         for (int c = 0x2000; c <= 0x200A; c++) {
             BMP_FLAGS[c] |= WHITESPACE;
-        }
-        for (int c = 0; c < 0x10000; c++) {
-            if (isMarkCategory(c)) {
-                BMP_FLAGS[c] |= MARK;
-            }
         }
     }
 
@@ -89,8 +91,8 @@ final class UnicodeClasses {
         if (inRanges(NONSPACING_MARK_RANGES, c)) {
             flags |= NONSPACING_MARK;
         }
-        if (isMarkCategory(c)) {
-            flags |= MARK;
+        if (inRanges(COMBINING_MARK_RANGES, c)) {
+            flags |= COMBINING_MARK;
         }
         return flags;
     }
@@ -142,25 +144,90 @@ final class UnicodeClasses {
         return decomposition.codePoints();
     }
 
-    /** Reorders a run of marks into canonical order, in place (the JDK knows the combining classes). */
-    static void canonicalOrder(int[] codePoints, int from, int to) {
-        StringBuilder run = new StringBuilder(2 * (to - from));
-        for (int i = from; i < to; i++) {
-            run.appendCodePoint(codePoints[i]);
+    /**
+     * The canonical order of a run of combining marks: order[k] is the index in codePoints[0, count)
+     * of the mark that goes k-th, a stable sort by canonical combining class (as the reference's
+     * NFD does it: stable, O(n log n), so a long run of marks stays cheap).
+     */
+    static void canonicalOrder(int[] codePoints, int count, int[] order) {
+        int[] ranks = CombiningClassRanks.RANKS;
+        if (count <= 16) {
+            for (int i = 0; i < count; i++) {
+                int rank = rank(ranks, codePoints[i]);
+                int k = i;
+                while (k > 0 && rank(ranks, codePoints[order[k - 1]]) > rank) {
+                    order[k] = order[k - 1];
+                    k--;
+                }
+                order[k] = i;
+            }
+            return;
         }
-        String ordered = Normalizer.normalize(run, Normalizer.Form.NFD);
-        int i = from;
-        for (int k = 0; k < ordered.length(); ) {
-            int c = ordered.codePointAt(k);
-            codePoints[i++] = c;
-            k += Character.charCount(c);
+        int[] counts = new int[CombiningClassRanks.COUNT + 1];
+        for (int i = 0; i < count; i++) {
+            counts[rank(ranks, codePoints[i]) + 1]++;
+        }
+        for (int r = 1; r < counts.length; r++) {
+            counts[r] += counts[r - 1];
+        }
+        for (int i = 0; i < count; i++) {
+            order[counts[rank(ranks, codePoints[i])]++] = i;
         }
     }
 
-    private static boolean isMarkCategory(int c) {
-        int type = Character.getType(c);
-        return type == Character.NON_SPACING_MARK || type == Character.COMBINING_SPACING_MARK
-                || type == Character.ENCLOSING_MARK;
+    private static int rank(int[] ranks, int codePoint) {
+        int i = Arrays.binarySearch(ranks, 0, ranks.length / 2, codePoint);
+        return ranks[ranks.length / 2 + i];
+    }
+
+    /**
+     * Every combining mark's rank among the distinct canonical combining classes, computed on first
+     * use. The JDK has no public accessor for the class, but its NFD reveals the order: a + b is
+     * reordered exactly when class(a) > class(b) > 0. Sorting the marks with that comparison and
+     * numbering the groups gives ranks that order like the classes (which never change between
+     * Unicode versions, so they are the reference's too).
+     */
+    private static final class CombiningClassRanks {
+        /** Code points (sorted) in the first half, their ranks in the second. */
+        static final int[] RANKS;
+        static final int COUNT;
+
+        static {
+            List<Integer> marks = new ArrayList<>();
+            for (int r = 0; r < COMBINING_MARK_RANGES.length; r += 2) {
+                for (int c = COMBINING_MARK_RANGES[r]; c <= COMBINING_MARK_RANGES[r + 1]; c++) {
+                    marks.add(c);
+                }
+            }
+            List<Integer> byClass = new ArrayList<>(marks);
+            byClass.sort(CombiningClassRanks::compare);
+            Map<Integer, Integer> rankOf = new HashMap<>();
+            int rank = 0;
+            for (int i = 0; i < byClass.size(); i++) {
+                if (i > 0 && compare(byClass.get(i - 1), byClass.get(i)) != 0) {
+                    rank++;
+                }
+                rankOf.put(byClass.get(i), rank);
+            }
+            COUNT = rank + 1;
+            RANKS = new int[2 * marks.size()];
+            for (int i = 0; i < marks.size(); i++) {
+                RANKS[i] = marks.get(i);
+                RANKS[marks.size() + i] = rankOf.get(marks.get(i));
+            }
+        }
+
+        private static int compare(int a, int b) {
+            if (isReordered(a, b)) {
+                return 1;
+            }
+            return isReordered(b, a) ? -1 : 0;
+        }
+
+        private static boolean isReordered(int first, int second) {
+            String pair = Character.toString(first) + Character.toString(second);
+            return !Normalizer.normalize(pair, Normalizer.Form.NFD).equals(pair);
+        }
     }
 
     private static boolean inRanges(int[] ranges, int c) {
@@ -188,8 +255,8 @@ final class UnicodeClasses {
     }
 
     private static int[][] readRanges() {
-        int[][] ranges = {new int[64], new int[64], new int[64]};
-        int[] counts = new int[3];
+        int[][] ranges = {new int[64], new int[64], new int[64], new int[64]};
+        int[] counts = new int[4];
         try (InputStream in = UnicodeClasses.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("resource " + RESOURCE + ": expected beside "
@@ -206,8 +273,9 @@ final class UnicodeClasses {
                     case "other" -> 0;
                     case "punctuation" -> 1;
                     case "nonspacing_mark" -> 2;
+                    case "combining_mark" -> 3;
                     default -> throw new IllegalStateException("resource " + RESOURCE + ": expected a class name"
-                            + " (other, punctuation, nonspacing_mark), found '" + fields[0] + "'");
+                            + " (other, punctuation, nonspacing_mark, combining_mark), found '" + fields[0] + "'");
                 };
                 if (counts[k] + 2 > ranges[k].length) {
                     ranges[k] = Arrays.copyOf(ranges[k], 2 * ranges[k].length);
@@ -218,7 +286,7 @@ final class UnicodeClasses {
         } catch (IOException e) {
             throw new UncheckedIOException("resource " + RESOURCE + ": unreadable", e);
         }
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < ranges.length; k++) {
             ranges[k] = Arrays.copyOf(ranges[k], counts[k]);
         }
         return ranges;

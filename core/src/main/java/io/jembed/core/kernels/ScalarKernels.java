@@ -6,7 +6,8 @@ package io.jembed.core.kernels;
  * far below the vector kernels' tolerances.
  *
  * <p>{@link #linear} reads a {@link PackedLinear} of any panel width, so a layer packed for the
- * vector kernels can be checked against this one directly.
+ * vector kernels can be checked against this one directly. Everything runs on the calling
+ * thread; the pool argument is ignored.
  */
 public final class ScalarKernels implements Kernels {
 

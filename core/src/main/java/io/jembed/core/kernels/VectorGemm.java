@@ -80,7 +80,12 @@ final class VectorGemm {
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
-        FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1, a40 = b0, a41 = b1, a50 = b0, a51 = b1;
+        FloatVector a00 = b0, a01 = b1;
+        FloatVector a10 = b0, a11 = b1;
+        FloatVector a20 = b0, a21 = b1;
+        FloatVector a30 = b0, a31 = b1;
+        FloatVector a40 = b0, a41 = b1;
+        FloatVector a50 = b0, a51 = b1;
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride, x5 = x4 + xStride;
         for (int k = 0; k < K; k++) {
             int wk = wOff + k * PANEL;
@@ -142,7 +147,11 @@ final class VectorGemm {
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
-        FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1, a40 = b0, a41 = b1;
+        FloatVector a00 = b0, a01 = b1;
+        FloatVector a10 = b0, a11 = b1;
+        FloatVector a20 = b0, a21 = b1;
+        FloatVector a30 = b0, a31 = b1;
+        FloatVector a40 = b0, a41 = b1;
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride;
         for (int k = 0; k < K; k++) {
             int wk = wOff + k * PANEL;
@@ -197,7 +206,10 @@ final class VectorGemm {
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
-        FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+        FloatVector a00 = b0, a01 = b1;
+        FloatVector a10 = b0, a11 = b1;
+        FloatVector a20 = b0, a21 = b1;
+        FloatVector a30 = b0, a31 = b1;
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
         for (int k = 0; k < K; k++) {
             int wk = wOff + k * PANEL;
@@ -245,7 +257,9 @@ final class VectorGemm {
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
-        FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
+        FloatVector a00 = b0, a01 = b1;
+        FloatVector a10 = b0, a11 = b1;
+        FloatVector a20 = b0, a21 = b1;
         int x1 = x0 + xStride, x2 = x1 + xStride;
         for (int k = 0; k < K; k++) {
             int wk = wOff + k * PANEL;
@@ -286,7 +300,8 @@ final class VectorGemm {
                               float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
-        FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+        FloatVector a00 = b0, a01 = b1;
+        FloatVector a10 = b0, a11 = b1;
         int x1 = x0 + xStride;
         for (int k = 0; k < K; k++) {
             int wk = wOff + k * PANEL;

@@ -31,6 +31,9 @@ public final class VectorKernels implements Kernels {
     /** Below this many multiply-adds (about a microsecond of work) a linear runs on the caller alone. */
     private static final long PARALLEL_MIN_MACS = 1 << 16;
 
+    /** Most query rows attention scores at once: 4 register tiles, 24 KB of scores at T = 256. */
+    private static final int QUERY_BLOCK = 4 * VectorGemm.TILE_ROWS;
+
     private VectorKernels() {
     }
 
@@ -111,9 +114,9 @@ public final class VectorKernels implements Kernels {
         }
         int paddedT = roundUp(T, PANEL);
         int keyPanels = paddedT / PANEL;
-        // scratch: keysT [keyPanels, d, PANEL] | scores [TILE_ROWS, paddedT] | values [valuePanels, T, PANEL]
+        // scratch: keysT [keyPanels, d, PANEL] | scores [QUERY_BLOCK, paddedT] | values [valuePanels, T, PANEL]
         int scores = keyPanels * d * PANEL;
-        int values = scores + VectorGemm.TILE_ROWS * paddedT;
+        int values = scores + QUERY_BLOCK * paddedT;
 
         // kᵀ packed as a Linear layer's panels, keys as output columns; padding keys are 0.
         for (int s = 0; s < paddedT; s++) {
@@ -141,8 +144,11 @@ public final class VectorKernels implements Kernels {
                 }
             }
         }
-        for (int t = 0; t < T; t += VectorGemm.TILE_ROWS) {
-            int rows = Math.min(VectorGemm.TILE_ROWS, T - t);
+        // Query blocks of equal size, so that the register tiles inside them are as full as can be.
+        int blocks = (T + QUERY_BLOCK - 1) / QUERY_BLOCK;
+        int blockRows = (T + blocks - 1) / blocks;
+        for (int t = 0; t < T; t += blockRows) {
+            int rows = Math.min(blockRows, T - t);
             // [rows, d]·[d, paddedT] -> scores [rows, paddedT]
             for (int p = 0; p < keyPanels; p++) {
                 VectorGemm.panel(q, qOff + t * stride, stride, d, scratch, p * d * PANEL, VectorGemm.NO_BIAS, 0,
@@ -163,7 +169,7 @@ public final class VectorKernels implements Kernels {
     @Override
     public int attentionScratchSize(int T, int d) {
         int paddedT = roundUp(T, PANEL);
-        return paddedT * d + VectorGemm.TILE_ROWS * paddedT + roundUp(d, PANEL) * T;
+        return paddedT * d + QUERY_BLOCK * paddedT + roundUp(d, PANEL) * T;
     }
 
     private static int roundUp(int n, int multiple) {

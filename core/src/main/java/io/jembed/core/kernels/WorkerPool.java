@@ -12,9 +12,9 @@ import java.util.function.IntConsumer;
  * tens of microseconds (a Linear layer over an 8-token query), so the hand-off must cost
  * microseconds: the caller publishes a job with one volatile write, every participant (the
  * caller included) claims task indices from the job's atomic counter, and the caller spins until
- * the last task is done. Idle workers spin for {@link #IDLE_SPIN_NANOS} after their last job, so
- * the next call of the same forward pass finds them awake, and then park, so an idle pool costs
- * no CPU.
+ * the last task is done. Idle workers poll for a while after their last job ({@link
+ * #IDLE_SPIN_NANOS}, then yielding the core until {@link #IDLE_YIELD_NANOS}), so the next call of
+ * the same forward pass finds them awake, and then park, so an idle pool costs no CPU.
  *
  * <p>Calls from several threads take turns (the pool runs one job at a time, each using every
  * thread). A {@code parallelFor} issued from inside a task runs inline on the calling thread.
@@ -32,11 +32,17 @@ public final class WorkerPool implements AutoCloseable {
         void run(int task, int worker);
     }
 
-    /** How long an idle worker keeps polling for the next job before it parks. */
-    static final long IDLE_SPIN_NANOS = 200_000;
+    /** How long an idle worker polls for the next job, then how long it yields before it parks. */
+    static final long IDLE_SPIN_NANOS = 50_000;
+    static final long IDLE_YIELD_NANOS = 200_000;
 
-    /** How long the caller polls for the last tasks of its job before it parks. */
-    private static final long DONE_SPIN_NANOS = 1_000_000;
+    /**
+     * How long the caller polls for its job's last tasks, then how long it yields before it
+     * parks. Short: when the machine is oversubscribed the thread running the last task may be
+     * waiting for this very core.
+     */
+    private static final long DONE_SPIN_NANOS = 20_000;
+    private static final long DONE_YIELD_NANOS = 200_000;
 
     /** Published between jobs so the pool does not keep a finished job's body reachable. */
     private static final Job IDLE = new Job(0, null, null, null);
@@ -208,10 +214,15 @@ public final class WorkerPool implements AutoCloseable {
         }
 
         void awaitDone() {
-            long spinUntil = System.nanoTime() + DONE_SPIN_NANOS;
+            long start = System.nanoTime();
             while (done.get() < tasks) {
-                if (System.nanoTime() - spinUntil < 0) {
+                long waited = System.nanoTime() - start;
+                if (waited < DONE_SPIN_NANOS) {
                     Thread.onSpinWait();
+                    continue;
+                }
+                if (waited < DONE_YIELD_NANOS) {
+                    Thread.yield();
                     continue;
                 }
                 callerParked = true;
@@ -250,7 +261,7 @@ public final class WorkerPool implements AutoCloseable {
 
         /** The next job after {@code seen}, or null once the pool is closed. */
         private Job awaitJob(Job seen) {
-            long spinUntil = System.nanoTime() + IDLE_SPIN_NANOS;
+            long start = System.nanoTime();
             while (true) {
                 Job current = pool.job;
                 if (current != seen) {
@@ -259,8 +270,13 @@ public final class WorkerPool implements AutoCloseable {
                 if (pool.closed) {
                     return null;
                 }
-                if (System.nanoTime() - spinUntil < 0) {
+                long waited = System.nanoTime() - start;
+                if (waited < IDLE_SPIN_NANOS) {
                     Thread.onSpinWait();
+                    continue;
+                }
+                if (waited < IDLE_YIELD_NANOS) {
+                    Thread.yield();
                     continue;
                 }
                 // Publish "parked" before the last look at the job: the caller writes the job
