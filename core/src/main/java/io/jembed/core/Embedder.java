@@ -40,8 +40,9 @@ import io.jembed.weights.SafetensorsReader;
  * <p>A model directory holds {@code model.safetensors}, {@code config.json} and
  * {@code tokenizer.json} (or {@code vocab.txt}), plus sentence-transformers' settings when present:
  * {@code sentence_bert_config.json} (max_seq_length), {@code modules.json} and
- * {@code 1_Pooling/config.json} (pooling and normalisation). Without those, jembed uses mean pooling
- * with L2 normalisation and truncates at max_position_embeddings.
+ * {@code 1_Pooling/config.json} (pooling and normalisation). Without those, jembed does what
+ * {@code SentenceTransformer(dir)} does for a plain encoder directory: mean pooling, no
+ * normalisation (cosine similarity is unaffected), truncation at max_position_embeddings.
  *
  * <p>Thread-safe: calls from several threads take turns on the model, each using every worker
  * thread of the pool.

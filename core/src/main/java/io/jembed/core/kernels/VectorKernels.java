@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * checked against {@link ScalarKernels} on awkward sizes.
  *
  * <p>Reductions keep several accumulators (an FMA's latency is 4 cycles, its throughput 1 or 2
- * per cycle), then finish with a vector tail and a scalar tail. Element-wise loops finish with
- * one masked vector so every element goes through the same arithmetic.
+ * per cycle), then finish with a vector tail and a scalar tail. Element-wise tails either run
+ * one masked vector (the activations, exp) or scalar code with the same roundings (a multiply,
+ * {@link Math#fma}), so every element goes through the same arithmetic.
  */
 public final class VectorKernels implements Kernels {
 
