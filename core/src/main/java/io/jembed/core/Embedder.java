@@ -12,14 +12,12 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.jembed.core.kernels.Kernels;
 import io.jembed.core.kernels.KernelsProvider;
 import io.jembed.core.kernels.WorkerPool;
 import io.jembed.core.model.BertModel;
 import io.jembed.core.model.BertWeights;
+import io.jembed.core.model.SequenceLength;
 import io.jembed.core.pooling.Pooling;
 import io.jembed.core.pooling.PoolingConfig;
 import io.jembed.tokenizer.Encoding;
@@ -70,7 +68,8 @@ public final class Embedder implements AutoCloseable {
         this.config = BertConfig.read(configFile);
         this.tokenizer = WordPieceTokenizer.fromModelDir(modelDir);
         this.pooling = builder.pooling != null ? builder.pooling : PoolingConfig.read(modelDir);
-        int configured = builder.maxLength > 0 ? builder.maxLength : maxSeqLength(modelDir, config);
+        int configured = builder.maxLength > 0 ? builder.maxLength
+                : SequenceLength.of(modelDir).orElse(config.maxPositionEmbeddings());
         if (configured > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("max length " + configured + ": expected at most "
                     + config.maxPositionEmbeddings() + " (max_position_embeddings of " + modelDir + ")");
@@ -153,27 +152,6 @@ public final class Embedder implements AutoCloseable {
         public Embedder build() throws IOException {
             return new Embedder(this);
         }
-    }
-
-    /** sentence-transformers' max_seq_length, else max_position_embeddings. */
-    static int maxSeqLength(Path modelDir, BertConfig config) throws IOException {
-        Path settings = modelDir.resolve("sentence_bert_config.json");
-        if (Files.isRegularFile(settings)) {
-            JsonNode node;
-            try (InputStream in = Files.newInputStream(settings)) {
-                node = new ObjectMapper().readTree(in);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IOException(settings + ": not valid JSON (" + e.getOriginalMessage() + ")", e);
-            }
-            JsonNode value = node == null ? null : node.get("max_seq_length");
-            if (value != null && !value.isNull()) {
-                if (!value.canConvertToInt() || value.asInt() < 2) {
-                    throw new IOException(settings + ": expected max_seq_length to be a whole number >= 2, found " + value);
-                }
-                return Math.min(value.asInt(), config.maxPositionEmbeddings());
-            }
-        }
-        return config.maxPositionEmbeddings();
     }
 
     /** Sentence vectors of texts, in order; [texts.size()][dimension()]. */

@@ -1,5 +1,7 @@
 package io.jembed.tokenizer;
 
+import java.util.Arrays;
+
 /**
  * Hugging Face's BertNormalizer ({@code normalizers/bert.rs}), with the tokenizer.json field names.
  * In order:
@@ -58,11 +60,11 @@ public record BertNormalizer(boolean cleanText, boolean handleChineseChars, bool
         void add(int codePoint, boolean isLaterPart, int start, int end) {
             if (count == codePoints.length) {
                 int capacity = 2 * count;
-                codePoints = java.util.Arrays.copyOf(codePoints, capacity);
-                laterPart = java.util.Arrays.copyOf(laterPart, capacity);
-                order = java.util.Arrays.copyOf(order, capacity);
-                originalStarts = java.util.Arrays.copyOf(originalStarts, capacity);
-                originalEnds = java.util.Arrays.copyOf(originalEnds, capacity);
+                codePoints = Arrays.copyOf(codePoints, capacity);
+                laterPart = Arrays.copyOf(laterPart, capacity);
+                order = Arrays.copyOf(order, capacity);
+                originalStarts = Arrays.copyOf(originalStarts, capacity);
+                originalEnds = Arrays.copyOf(originalEnds, capacity);
             }
             if (count == 0) {
                 previousStart = start;
@@ -107,10 +109,7 @@ public record BertNormalizer(boolean cleanText, boolean handleChineseChars, bool
     private static final int DOTTED_CAPITAL_I = 0x130;
     private static final int COMBINING_DOT_ABOVE = 0x307;
 
-    /**
-     * The defaults of BERT's uncased vocabularies; {@code stripAccents} null means "same as
-     * lowercase", as in tokenizer.json.
-     */
+    /** The normalizer as tokenizer.json states it: a null {@code stripAccents} follows lowercase. */
     public static BertNormalizer of(boolean cleanText, boolean handleChineseChars, Boolean stripAccents,
             boolean lowercase) {
         return new BertNormalizer(cleanText, handleChineseChars, stripAccents == null ? lowercase : stripAccents,

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -144,8 +143,7 @@ final class TokenizerJson {
     private Map<String, Integer> vocab(JsonNode vocab) throws TokenizerFormatException {
         Map<String, Integer> ids = new HashMap<>(2 * vocab.size());
         Map<Integer, String> byId = new HashMap<>(2 * vocab.size());
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
+        for (Map.Entry<String, JsonNode> entry : vocab.properties()) {
             JsonNode id = entry.getValue();
             if (!id.canConvertToInt() || !id.isIntegralNumber() || id.intValue() < 0) {
                 throw error("model.vocab[\"" + entry.getKey() + "\"]", "expected a non-negative integer id, found "
@@ -228,8 +226,7 @@ final class TokenizerJson {
         }
         JsonNode specials = requireObject(node, "special_tokens");
         Map<String, int[]> specialIds = new HashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = specials.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
+        for (Map.Entry<String, JsonNode> entry : specials.properties()) {
             String path = "post_processor.special_tokens[\"" + entry.getKey() + "\"]";
             JsonNode ids = entry.getValue().get("ids");
             JsonNode tokens = entry.getValue().get("tokens");

@@ -16,6 +16,7 @@ public final class Main {
         return List.of(
                 new DemoCommand(),
                 new EmbedCommand(),
+                new TokenizeCommand(),
                 new SimilarityCommand(),
                 new IndexCommand(),
                 new SearchCommand(),
