@@ -1,12 +1,6 @@
 package io.jembed.core.cli;
 
-import java.util.ArrayList;
-import java.util.List;
-
-import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.jembed.core.Embedder;
 
@@ -62,35 +56,18 @@ final class EmbedCommand implements Command {
             int batchSize = embedder.batchSize();
             Progress progress = new Progress(cli, "texts", Progress.countLines(input, cli.progressOnStderr()));
             long start = System.nanoTime();
-            long written = 0;
             try (TextInput in = TextInput.open(input, format, idField, textField, onError, cli.err());
                  TextOutput out = TextOutput.open(output, cli.out());
-                 JsonGenerator json = new ObjectMapper().getFactory().createGenerator(out.stream(), JsonEncoding.UTF8)) {
-                json.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
-                json.setPrettyPrinter(new MinimalPrettyPrinter("")); // lines end with our own '\n', no extra separator
-                List<TextInput.Record> batch = new ArrayList<>(batchSize);
-                List<String> texts = new ArrayList<>(batchSize);
-                while (true) {
-                    boolean more = in.hasNext();
-                    if (more) {
-                        TextInput.Record record = in.next();
-                        batch.add(record);
-                        texts.add(record.text());
+                 JsonGenerator json = out.jsonLines()) {
+                long[] done = {0};
+                long written = in.forEachBatch(batchSize, batch -> {
+                    float[][] vectors = embedder.embed(TextInput.texts(batch));
+                    for (int i = 0; i < vectors.length; i++) {
+                        write(json, batch.get(i), vectors[i]);
                     }
-                    if (batch.size() == batchSize || (!more && !batch.isEmpty())) {
-                        float[][] vectors = embedder.embed(texts);
-                        for (int i = 0; i < vectors.length; i++) {
-                            write(json, batch.get(i), vectors[i]);
-                        }
-                        written += batch.size();
-                        batch.clear();
-                        texts.clear();
-                        progress.update(written);
-                    }
-                    if (!more) {
-                        break;
-                    }
-                }
+                    done[0] += batch.size();
+                    progress.update(done[0]);
+                });
                 json.flush();
                 out.commit();
                 progress.finish();

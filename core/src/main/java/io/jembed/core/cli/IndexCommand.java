@@ -129,33 +129,28 @@ final class IndexCommand implements Command {
                            TextInput.OnError onError, Cli cli) throws Exception {
         int batchSize = search.embedder().batchSize();
         Progress progress = new Progress(cli, "docs", Progress.countLines(input, cli.progressOnStderr()));
-        int added = 0;
+        int[] added = {0};
         try (TextInput in = TextInput.open(input, TextInput.Format.JSONL, idField, textField, onError, cli.err())) {
-            List<Document> batch = new ArrayList<>(batchSize);
-            while (in.hasNext()) {
-                TextInput.Record record = in.next();
-                Document document = document(record, idField, textField, onError, in, cli);
-                if (document == null) {
-                    continue;
+            in.forEachBatch(batchSize, batch -> {
+                List<Document> documents = new ArrayList<>(batch.size());
+                for (TextInput.Record record : batch) {
+                    Document document = document(record, idField, textField, onError, in, cli);
+                    if (document != null) {
+                        documents.add(document);
+                    }
                 }
-                batch.add(document);
-                if (batch.size() == batchSize) {
-                    search.index(batch);
-                    added += batch.size();
-                    batch.clear();
-                    progress.update(added);
+                if (!documents.isEmpty()) {
+                    search.index(documents);
+                    added[0] += documents.size();
+                    progress.update(added[0]);
                 }
-            }
-            if (!batch.isEmpty()) {
-                search.index(batch);
-                added += batch.size();
-            }
+            });
             progress.finish();
             if (in.skipped() > 0) {
                 cli.err().println("jembed: skipped " + in.skipped() + " malformed lines of " + in.source());
             }
         }
-        return added;
+        return added[0];
     }
 
     /** The record as a document (id and text taken out, other fields kept), or null if skipped. */

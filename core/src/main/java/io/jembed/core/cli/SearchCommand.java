@@ -2,13 +2,10 @@ package io.jembed.core.cli;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.jembed.core.Embedder;
@@ -146,49 +143,32 @@ final class SearchCommand implements Command {
                               TextInput.OnError onError, int k, Cli cli) throws Exception {
         int batchSize = search.embedder().batchSize();
         long start = System.nanoTime();
-        long answered = 0;
         Progress progress = new Progress(cli, "queries", Progress.countLines(queries, cli.progressOnStderr()));
         try (TextInput in = TextInput.open(queries, TextInput.Format.JSONL, idField, textField, onError, cli.err());
              TextOutput out = TextOutput.open(output, cli.out());
-             JsonGenerator json = new ObjectMapper().getFactory().createGenerator(out.stream(), JsonEncoding.UTF8)) {
-            json.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
-            json.setPrettyPrinter(new MinimalPrettyPrinter(""));
-            List<TextInput.Record> batch = new ArrayList<>(batchSize);
-            while (true) {
-                boolean more = in.hasNext();
-                if (more) {
-                    batch.add(in.next());
-                }
-                if (batch.size() == batchSize || (!more && !batch.isEmpty())) {
-                    List<String> texts = new ArrayList<>(batch.size());
-                    for (TextInput.Record record : batch) {
-                        texts.add(record.text());
-                    }
-                    List<List<SemanticSearch.Hit>> results = search.search(texts, k);
-                    for (int i = 0; i < batch.size(); i++) {
+             JsonGenerator json = out.jsonLines()) {
+            long[] done = {0};
+            long answered = in.forEachBatch(batchSize, batch -> {
+                List<List<SemanticSearch.Hit>> results = search.search(TextInput.texts(batch), k);
+                for (int i = 0; i < batch.size(); i++) {
+                    json.writeStartObject();
+                    json.writeFieldName("id");
+                    json.writeTree(batch.get(i).id());
+                    json.writeArrayFieldStart("hits");
+                    for (SemanticSearch.Hit hit : results.get(i)) {
                         json.writeStartObject();
                         json.writeFieldName("id");
-                        json.writeTree(batch.get(i).id());
-                        json.writeArrayFieldStart("hits");
-                        for (SemanticSearch.Hit hit : results.get(i)) {
-                            json.writeStartObject();
-                            json.writeFieldName("id");
-                            json.writeTree(hit.id());
-                            json.writeNumberField("score", hit.score());
-                            json.writeEndObject();
-                        }
-                        json.writeEndArray();
+                        json.writeTree(hit.id());
+                        json.writeNumberField("score", hit.score());
                         json.writeEndObject();
-                        json.writeRaw('\n');
                     }
-                    answered += batch.size();
-                    batch.clear();
-                    progress.update(answered);
+                    json.writeEndArray();
+                    json.writeEndObject();
+                    json.writeRaw('\n');
                 }
-                if (!more) {
-                    break;
-                }
-            }
+                done[0] += batch.size();
+                progress.update(done[0]);
+            });
             json.flush();
             out.commit();
             progress.finish();

@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.NoSuchElementException;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -125,6 +127,43 @@ public final class TextInput implements Closeable {
         Record record = next;
         next = null;
         return record;
+    }
+
+    /** Receives consecutive batches of records; the list is reused, so keep what you need from it. */
+    @FunctionalInterface
+    public interface BatchConsumer {
+        void accept(List<Record> batch) throws Exception;
+    }
+
+    /**
+     * Reads the rest of the input in batches of up to {@code size} records, in order, handing
+     * each to {@code action}; returns how many records were read.
+     */
+    public long forEachBatch(int size, BatchConsumer action) throws Exception {
+        List<Record> batch = new ArrayList<>(size);
+        long count = 0;
+        while (hasNext()) {
+            batch.add(next());
+            if (batch.size() == size) {
+                action.accept(batch);
+                count += batch.size();
+                batch.clear();
+            }
+        }
+        if (!batch.isEmpty()) {
+            action.accept(batch);
+            count += batch.size();
+        }
+        return count;
+    }
+
+    /** The texts of records, in order. */
+    public static List<String> texts(List<Record> records) {
+        List<String> texts = new ArrayList<>(records.size());
+        for (Record record : records) {
+            texts.add(record.text());
+        }
+        return texts;
     }
 
     /** Lines reported and skipped so far (with {@link OnError#SKIP}). */

@@ -9,12 +9,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 /**
  * Where a command writes its results: standard output for "-", else a file that appears only
  * when the command succeeds (written to a temporary sibling, synced, then renamed), so a failed
  * or interrupted run never leaves a half-written output in place of an old one.
  */
 public final class TextOutput implements Closeable {
+
+    /** A factory with a codec, so generators can write JsonNode trees (ids are any JSON value). */
+    private static final JsonFactory JSON = new ObjectMapper().getFactory();
 
     private final Path target;
     private final Path temporary;
@@ -53,6 +62,18 @@ public final class TextOutput implements Closeable {
 
     public OutputStream stream() {
         return stream;
+    }
+
+    /**
+     * A JSON generator over this output for JSON Lines: the caller writes one value, then
+     * {@code writeRaw('\n')}; no separator is added between values. Closing it leaves the
+     * output open.
+     */
+    public JsonGenerator jsonLines() throws IOException {
+        JsonGenerator json = JSON.createGenerator(stream, JsonEncoding.UTF8);
+        json.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+        json.setPrettyPrinter(new MinimalPrettyPrinter(""));
+        return json;
     }
 
     /** Makes the output visible: flush, sync and rename over the target. */

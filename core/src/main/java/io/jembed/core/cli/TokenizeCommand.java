@@ -2,13 +2,9 @@ package io.jembed.core.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
-import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.jembed.core.model.SequenceLength;
 import io.jembed.tokenizer.Encoding;
@@ -83,38 +79,21 @@ final class TokenizeCommand implements Command {
                 .orElse(tokenizer.configuredMaxLength().orElse(Integer.MAX_VALUE));
 
         long start = System.nanoTime();
-        long written = 0;
-        long tokens = 0;
         try (TextInput in = TextInput.open(input, format, idField, textField, onError, cli.err());
              TextOutput out = TextOutput.open(output, cli.out());
-             JsonGenerator json = new ObjectMapper().getFactory().createGenerator(out.stream(), JsonEncoding.UTF8)) {
-            json.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
-            json.setPrettyPrinter(new MinimalPrettyPrinter("")); // lines end with our own '\n'
-            List<TextInput.Record> batch = new ArrayList<>(BATCH_SIZE);
-            List<String> texts = new ArrayList<>(BATCH_SIZE);
-            boolean more = true;
-            while (more) {
-                more = in.hasNext();
-                if (more) {
-                    TextInput.Record record = in.next();
-                    batch.add(record);
-                    texts.add(record.text());
+             JsonGenerator json = out.jsonLines()) {
+            long[] tokens = {0};
+            long written = in.forEachBatch(BATCH_SIZE, batch -> {
+                List<Encoding> encodings = tokenizer.encodeBatch(TextInput.texts(batch), maxLength);
+                for (int i = 0; i < encodings.size(); i++) {
+                    write(json, batch.get(i), encodings.get(i), offsets);
+                    tokens[0] += encodings.get(i).length();
                 }
-                if (batch.size() == BATCH_SIZE || (!more && !batch.isEmpty())) {
-                    List<Encoding> encodings = tokenizer.encodeBatch(texts, maxLength);
-                    for (int i = 0; i < encodings.size(); i++) {
-                        write(json, batch.get(i), encodings.get(i), offsets);
-                        tokens += encodings.get(i).length();
-                    }
-                    written += batch.size();
-                    batch.clear();
-                    texts.clear();
-                }
-            }
+            });
             json.flush();
             out.commit();
             long nanos = System.nanoTime() - start;
-            cli.err().println("jembed: tokenized " + String.format("%,d", written) + " texts (" + String.format("%,d", tokens)
+            cli.err().println("jembed: tokenized " + String.format("%,d", written) + " texts (" + String.format("%,d", tokens[0])
                     + " tokens, max length " + maxLength + ") in " + String.format("%.1f", nanos / 1e9) + " s"
                     + (in.skipped() > 0 ? ", skipped " + in.skipped() + " bad lines" : "")
                     + (output.equals("-") ? "" : " -> " + output));

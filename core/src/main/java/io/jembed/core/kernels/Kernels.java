@@ -57,7 +57,16 @@ public interface Kernels {
      * length n; residual may be null. Two passes (mean, then variance). out may alias x or
      * residual.
      */
-    void addLayerNorm(float[] x, float[] residual, int rows, int n, float[] gamma, float[] beta,
+    default void addLayerNorm(float[] x, float[] residual, int rows, int n, float[] gamma, float[] beta,
+                              float eps, float[] out) {
+        addLayerNorm(x, residual, 0, rows, n, gamma, beta, eps, out);
+    }
+
+    /**
+     * {@link #addLayerNorm(float[], float[], int, int, float[], float[], float, float[])} over rows
+     * [firstRow, firstRow + rows) only, so that callers can split a batch over threads.
+     */
+    void addLayerNorm(float[] x, float[] residual, int firstRow, int rows, int n, float[] gamma, float[] beta,
                       float eps, float[] out);
 
     /** In-place softmax of x[off, off+n) with the row max subtracted first. */

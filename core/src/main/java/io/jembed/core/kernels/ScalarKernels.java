@@ -91,17 +91,17 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void addLayerNorm(float[] x, float[] residual, int rows, int n, float[] gamma, float[] beta,
+    public void addLayerNorm(float[] x, float[] residual, int firstRow, int rows, int n, float[] gamma, float[] beta,
                              float eps, float[] out) {
         Checks.positive("addLayerNorm", "n", n);
-        Checks.range("addLayerNorm", "x", x, 0, rows * n);
+        Checks.range("addLayerNorm", "x", x, firstRow * n, rows * n);
         if (residual != null) {
-            Checks.range("addLayerNorm", "residual", residual, 0, rows * n);
+            Checks.range("addLayerNorm", "residual", residual, firstRow * n, rows * n);
         }
         Checks.range("addLayerNorm", "gamma", gamma, 0, n);
         Checks.range("addLayerNorm", "beta", beta, 0, n);
-        Checks.range("addLayerNorm", "out", out, 0, rows * n);
-        for (int r = 0; r < rows; r++) {
+        Checks.range("addLayerNorm", "out", out, firstRow * n, rows * n);
+        for (int r = firstRow; r < firstRow + rows; r++) {
             int base = r * n;
             double sum = 0;
             for (int i = 0; i < n; i++) {

@@ -1,7 +1,6 @@
 package io.jembed.core.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import io.jembed.core.kernels.Kernels.Activation;
@@ -23,7 +22,7 @@ import io.jembed.core.kernels.Kernels.Activation;
  * <p>The tiles are written out per row count rather than looped over rows, because C2 keeps
  * only straight-line locals in registers; the six variants are identical but for that count.
  * They call no helper with vector arguments: one C2 does not inline would box every vector.
- * A panel cut short by {@code out} (never at the model's shapes) is stored under masks.
+ * A panel cut short by {@code out} (never at the model's shapes) goes through a scratch panel.
  */
 final class VectorGemm {
 
@@ -49,6 +48,18 @@ final class VectorGemm {
     static void panel(float[] x, int xOff, int xStride, int K, float[] w, int wOff,
                       float[] bias, int biasOff, float[] y, int yOff, int yStride, int rows, int cols,
                       Activation act) {
+        if (cols < PANEL) {
+            // A panel cut short by out (never at the model's shapes): computed whole into a scratch
+            // panel, then its valid columns copied. The tiles thus store only whole vectors; masked
+            // stores in them pushed tile6 past C1's register limit, and a method C1 compiles at
+            // tier 2 but cannot at tier 3 may never reach C2, running ~50x slower for good.
+            float[] whole = new float[rows * PANEL];
+            panel(x, xOff, xStride, K, w, wOff, bias, biasOff, whole, 0, PANEL, rows, PANEL, act);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(whole, r * PANEL, y, yOff + r * yStride, cols);
+            }
+            return;
+        }
         // Spread the rows evenly over ceil(rows / 6) tiles, so a remainder never leaves a thin
         // tile: 8 rows run as 4 + 4, 13 as 5 + 4 + 4 (a 1- or 2-row tile is latency-bound).
         int tiles = (rows + TILE_ROWS - 1) / TILE_ROWS;
@@ -58,12 +69,12 @@ final class VectorGemm {
             int x0 = xOff + t * xStride;
             int y0 = yOff + t * yStride;
             switch (n) {
-                case 6 -> tile6(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride, cols);
-                case 5 -> tile5(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride, cols);
-                case 4 -> tile4(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride, cols);
-                case 3 -> tile3(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride, cols);
-                case 2 -> tile2(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride, cols);
-                default -> tile1(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride, cols);
+                case 6 -> tile6(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride);
+                case 5 -> tile5(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride);
+                case 4 -> tile4(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride);
+                case 3 -> tile3(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride);
+                case 2 -> tile2(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride);
+                default -> tile1(x, x0, xStride, K, w, wOff, bias, biasOff, y, y0, yStride);
             }
             t += n;
         }
@@ -77,7 +88,7 @@ final class VectorGemm {
 
     /** 6 rows of the panel: 6 x 2 accumulators. */
     private static void tile6(float[] x, int x0, int xStride, int K, float[] w, int wOff,
-                              float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
+                              float[] bias, int biasOff, float[] y, int y0, int yStride) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1;
@@ -111,40 +122,23 @@ final class VectorGemm {
             a50 = w0.fma(xb, a50);
             a51 = w1.fma(xb, a51);
         }
-        if (cols == PANEL) {
-            a00.intoArray(y, y0);
-            a01.intoArray(y, y0 + L);
-            a10.intoArray(y, y0 + yStride);
-            a11.intoArray(y, y0 + yStride + L);
-            a20.intoArray(y, y0 + 2 * yStride);
-            a21.intoArray(y, y0 + 2 * yStride + L);
-            a30.intoArray(y, y0 + 3 * yStride);
-            a31.intoArray(y, y0 + 3 * yStride + L);
-            a40.intoArray(y, y0 + 4 * yStride);
-            a41.intoArray(y, y0 + 4 * yStride + L);
-            a50.intoArray(y, y0 + 5 * yStride);
-            a51.intoArray(y, y0 + 5 * yStride + L);
-        } else {
-            VectorMask<Float> lo = S.indexInRange(0, cols);
-            VectorMask<Float> hi = S.indexInRange(L, cols);
-            a00.intoArray(y, y0, lo);
-            a01.intoArray(y, y0 + L, hi);
-            a10.intoArray(y, y0 + yStride, lo);
-            a11.intoArray(y, y0 + yStride + L, hi);
-            a20.intoArray(y, y0 + 2 * yStride, lo);
-            a21.intoArray(y, y0 + 2 * yStride + L, hi);
-            a30.intoArray(y, y0 + 3 * yStride, lo);
-            a31.intoArray(y, y0 + 3 * yStride + L, hi);
-            a40.intoArray(y, y0 + 4 * yStride, lo);
-            a41.intoArray(y, y0 + 4 * yStride + L, hi);
-            a50.intoArray(y, y0 + 5 * yStride, lo);
-            a51.intoArray(y, y0 + 5 * yStride + L, hi);
-        }
+        a00.intoArray(y, y0);
+        a01.intoArray(y, y0 + L);
+        a10.intoArray(y, y0 + yStride);
+        a11.intoArray(y, y0 + yStride + L);
+        a20.intoArray(y, y0 + 2 * yStride);
+        a21.intoArray(y, y0 + 2 * yStride + L);
+        a30.intoArray(y, y0 + 3 * yStride);
+        a31.intoArray(y, y0 + 3 * yStride + L);
+        a40.intoArray(y, y0 + 4 * yStride);
+        a41.intoArray(y, y0 + 4 * yStride + L);
+        a50.intoArray(y, y0 + 5 * yStride);
+        a51.intoArray(y, y0 + 5 * yStride + L);
     }
 
     /** 5 rows of the panel: 5 x 2 accumulators. */
     private static void tile5(float[] x, int x0, int xStride, int K, float[] w, int wOff,
-                              float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
+                              float[] bias, int biasOff, float[] y, int y0, int yStride) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1;
@@ -174,36 +168,21 @@ final class VectorGemm {
             a40 = w0.fma(xb, a40);
             a41 = w1.fma(xb, a41);
         }
-        if (cols == PANEL) {
-            a00.intoArray(y, y0);
-            a01.intoArray(y, y0 + L);
-            a10.intoArray(y, y0 + yStride);
-            a11.intoArray(y, y0 + yStride + L);
-            a20.intoArray(y, y0 + 2 * yStride);
-            a21.intoArray(y, y0 + 2 * yStride + L);
-            a30.intoArray(y, y0 + 3 * yStride);
-            a31.intoArray(y, y0 + 3 * yStride + L);
-            a40.intoArray(y, y0 + 4 * yStride);
-            a41.intoArray(y, y0 + 4 * yStride + L);
-        } else {
-            VectorMask<Float> lo = S.indexInRange(0, cols);
-            VectorMask<Float> hi = S.indexInRange(L, cols);
-            a00.intoArray(y, y0, lo);
-            a01.intoArray(y, y0 + L, hi);
-            a10.intoArray(y, y0 + yStride, lo);
-            a11.intoArray(y, y0 + yStride + L, hi);
-            a20.intoArray(y, y0 + 2 * yStride, lo);
-            a21.intoArray(y, y0 + 2 * yStride + L, hi);
-            a30.intoArray(y, y0 + 3 * yStride, lo);
-            a31.intoArray(y, y0 + 3 * yStride + L, hi);
-            a40.intoArray(y, y0 + 4 * yStride, lo);
-            a41.intoArray(y, y0 + 4 * yStride + L, hi);
-        }
+        a00.intoArray(y, y0);
+        a01.intoArray(y, y0 + L);
+        a10.intoArray(y, y0 + yStride);
+        a11.intoArray(y, y0 + yStride + L);
+        a20.intoArray(y, y0 + 2 * yStride);
+        a21.intoArray(y, y0 + 2 * yStride + L);
+        a30.intoArray(y, y0 + 3 * yStride);
+        a31.intoArray(y, y0 + 3 * yStride + L);
+        a40.intoArray(y, y0 + 4 * yStride);
+        a41.intoArray(y, y0 + 4 * yStride + L);
     }
 
     /** 4 rows of the panel: 4 x 2 accumulators. */
     private static void tile4(float[] x, int x0, int xStride, int K, float[] w, int wOff,
-                              float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
+                              float[] bias, int biasOff, float[] y, int y0, int yStride) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1;
@@ -229,32 +208,19 @@ final class VectorGemm {
             a30 = w0.fma(xb, a30);
             a31 = w1.fma(xb, a31);
         }
-        if (cols == PANEL) {
-            a00.intoArray(y, y0);
-            a01.intoArray(y, y0 + L);
-            a10.intoArray(y, y0 + yStride);
-            a11.intoArray(y, y0 + yStride + L);
-            a20.intoArray(y, y0 + 2 * yStride);
-            a21.intoArray(y, y0 + 2 * yStride + L);
-            a30.intoArray(y, y0 + 3 * yStride);
-            a31.intoArray(y, y0 + 3 * yStride + L);
-        } else {
-            VectorMask<Float> lo = S.indexInRange(0, cols);
-            VectorMask<Float> hi = S.indexInRange(L, cols);
-            a00.intoArray(y, y0, lo);
-            a01.intoArray(y, y0 + L, hi);
-            a10.intoArray(y, y0 + yStride, lo);
-            a11.intoArray(y, y0 + yStride + L, hi);
-            a20.intoArray(y, y0 + 2 * yStride, lo);
-            a21.intoArray(y, y0 + 2 * yStride + L, hi);
-            a30.intoArray(y, y0 + 3 * yStride, lo);
-            a31.intoArray(y, y0 + 3 * yStride + L, hi);
-        }
+        a00.intoArray(y, y0);
+        a01.intoArray(y, y0 + L);
+        a10.intoArray(y, y0 + yStride);
+        a11.intoArray(y, y0 + yStride + L);
+        a20.intoArray(y, y0 + 2 * yStride);
+        a21.intoArray(y, y0 + 2 * yStride + L);
+        a30.intoArray(y, y0 + 3 * yStride);
+        a31.intoArray(y, y0 + 3 * yStride + L);
     }
 
     /** 3 rows of the panel: 3 x 2 accumulators. */
     private static void tile3(float[] x, int x0, int xStride, int K, float[] w, int wOff,
-                              float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
+                              float[] bias, int biasOff, float[] y, int y0, int yStride) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1;
@@ -276,28 +242,17 @@ final class VectorGemm {
             a20 = w0.fma(xb, a20);
             a21 = w1.fma(xb, a21);
         }
-        if (cols == PANEL) {
-            a00.intoArray(y, y0);
-            a01.intoArray(y, y0 + L);
-            a10.intoArray(y, y0 + yStride);
-            a11.intoArray(y, y0 + yStride + L);
-            a20.intoArray(y, y0 + 2 * yStride);
-            a21.intoArray(y, y0 + 2 * yStride + L);
-        } else {
-            VectorMask<Float> lo = S.indexInRange(0, cols);
-            VectorMask<Float> hi = S.indexInRange(L, cols);
-            a00.intoArray(y, y0, lo);
-            a01.intoArray(y, y0 + L, hi);
-            a10.intoArray(y, y0 + yStride, lo);
-            a11.intoArray(y, y0 + yStride + L, hi);
-            a20.intoArray(y, y0 + 2 * yStride, lo);
-            a21.intoArray(y, y0 + 2 * yStride + L, hi);
-        }
+        a00.intoArray(y, y0);
+        a01.intoArray(y, y0 + L);
+        a10.intoArray(y, y0 + yStride);
+        a11.intoArray(y, y0 + yStride + L);
+        a20.intoArray(y, y0 + 2 * yStride);
+        a21.intoArray(y, y0 + 2 * yStride + L);
     }
 
     /** 2 rows of the panel: 2 x 2 accumulators. */
     private static void tile2(float[] x, int x0, int xStride, int K, float[] w, int wOff,
-                              float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
+                              float[] bias, int biasOff, float[] y, int y0, int yStride) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1;
@@ -315,24 +270,15 @@ final class VectorGemm {
             a10 = w0.fma(xb, a10);
             a11 = w1.fma(xb, a11);
         }
-        if (cols == PANEL) {
-            a00.intoArray(y, y0);
-            a01.intoArray(y, y0 + L);
-            a10.intoArray(y, y0 + yStride);
-            a11.intoArray(y, y0 + yStride + L);
-        } else {
-            VectorMask<Float> lo = S.indexInRange(0, cols);
-            VectorMask<Float> hi = S.indexInRange(L, cols);
-            a00.intoArray(y, y0, lo);
-            a01.intoArray(y, y0 + L, hi);
-            a10.intoArray(y, y0 + yStride, lo);
-            a11.intoArray(y, y0 + yStride + L, hi);
-        }
+        a00.intoArray(y, y0);
+        a01.intoArray(y, y0 + L);
+        a10.intoArray(y, y0 + yStride);
+        a11.intoArray(y, y0 + yStride + L);
     }
 
     /** 1 rows of the panel: 1 x 2 accumulators. */
     private static void tile1(float[] x, int x0, int xStride, int K, float[] w, int wOff,
-                              float[] bias, int biasOff, float[] y, int y0, int yStride, int cols) {
+                              float[] bias, int biasOff, float[] y, int y0, int yStride) {
         FloatVector b0 = FloatVector.fromArray(S, bias, biasOff);
         FloatVector b1 = FloatVector.fromArray(S, bias, biasOff + L);
         FloatVector a00 = b0, a01 = b1;
@@ -345,14 +291,7 @@ final class VectorGemm {
             a00 = w0.fma(xb, a00);
             a01 = w1.fma(xb, a01);
         }
-        if (cols == PANEL) {
-            a00.intoArray(y, y0);
-            a01.intoArray(y, y0 + L);
-        } else {
-            VectorMask<Float> lo = S.indexInRange(0, cols);
-            VectorMask<Float> hi = S.indexInRange(L, cols);
-            a00.intoArray(y, y0, lo);
-            a01.intoArray(y, y0 + L, hi);
-        }
+        a00.intoArray(y, y0);
+        a01.intoArray(y, y0 + L);
     }
 }

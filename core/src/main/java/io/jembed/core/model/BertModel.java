@@ -33,6 +33,9 @@ public final class BertModel {
         }
     }
 
+    /** Rows per LayerNorm task: enough work per hand-off, enough tasks to keep every thread busy. */
+    private static final int LAYER_NORM_ROWS = 16;
+
     private final BertConfig config;
     private final BertWeights weights;
     private final Kernels kernels;
@@ -80,7 +83,7 @@ public final class BertModel {
     /** As {@link #forward(List, Workspace, WorkerPool)}, reporting each layer's output to observer. */
     public void forward(List<Sequence> batch, Workspace ws, WorkerPool pool, LayerObserver observer) {
         ws.prepare(batch, pool.threads());
-        embed(batch, ws.hidden());
+        embed(batch, ws, pool);
         if (observer != null) {
             observer.after(-1, ws.hidden(), ws.tokens());
         }
@@ -94,46 +97,62 @@ public final class BertModel {
     }
 
     /** {@code BertEmbeddings}: word + position + token type, then LayerNorm. x [N, H]. */
-    private void embed(List<Sequence> batch, float[] x) {
+    private void embed(List<Sequence> batch, Workspace ws, WorkerPool pool) {
         int H = config.hiddenSize();
         BertWeights.Embeddings e = weights.embeddings();
-        int row = 0;
-        for (Sequence sequence : batch) {
-            for (int t = 0; t < sequence.length(); t++, row++) {
-                int id = sequence.inputIds()[t];
-                int type = sequence.tokenTypeIds()[t];
-                if (id < 0 || id >= config.vocabSize()) {
-                    throw new IllegalArgumentException("input id " + id + " at position " + t
-                            + ": expected 0.." + (config.vocabSize() - 1) + " (vocab_size)");
-                }
-                if (type < 0 || type >= config.typeVocabSize()) {
-                    throw new IllegalArgumentException("token type id " + type + " at position " + t
-                            + ": expected 0.." + (config.typeVocabSize() - 1) + " (type_vocab_size)");
-                }
-                System.arraycopy(e.wordEmbeddings(), id * H, x, row * H, H);
+        float[] x = ws.hidden();
+        for (int s = 0; s < batch.size(); s++) {
+            checkIds(s, batch.get(s));
+        }
+        pool.parallelFor(batch.size(), s -> {
+            Sequence sequence = batch.get(s);
+            for (int t = 0, row = ws.offset(s); t < sequence.length(); t++, row++) {
+                System.arraycopy(e.wordEmbeddings(), sequence.inputIds()[t] * H, x, row * H, H);
                 kernels.axpy(1f, e.positionEmbeddings(), t * H, x, row * H, H);
-                kernels.axpy(1f, e.tokenTypeEmbeddings(), type * H, x, row * H, H);
+                kernels.axpy(1f, e.tokenTypeEmbeddings(), sequence.tokenTypeIds()[t] * H, x, row * H, H);
+            }
+        });
+        layerNorm(pool, x, null, ws.tokens(), e.layerNormWeight(), e.layerNormBias(), x);
+    }
+
+    private void checkIds(int s, Sequence sequence) {
+        for (int t = 0; t < sequence.length(); t++) {
+            int id = sequence.inputIds()[t];
+            int type = sequence.tokenTypeIds()[t];
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("sequence " + s + ": input id " + id + " at position " + t
+                        + ": expected 0.." + (config.vocabSize() - 1) + " (vocab_size)");
+            }
+            if (type < 0 || type >= config.typeVocabSize()) {
+                throw new IllegalArgumentException("sequence " + s + ": token type id " + type + " at position " + t
+                        + ": expected 0.." + (config.typeVocabSize() - 1) + " (type_vocab_size)");
             }
         }
-        kernels.addLayerNorm(x, null, row, H, e.layerNormWeight(), e.layerNormBias(),
-                (float) config.layerNormEps(), x);
+    }
+
+    /** out[N, H] = LayerNorm(x + residual), rows split over the pool. */
+    private void layerNorm(WorkerPool pool, float[] x, float[] residual, int N, float[] gamma, float[] beta,
+                           float[] out) {
+        int H = config.hiddenSize();
+        float eps = (float) config.layerNormEps();
+        pool.parallelFor((N + LAYER_NORM_ROWS - 1) / LAYER_NORM_ROWS, task -> {
+            int first = task * LAYER_NORM_ROWS;
+            kernels.addLayerNorm(x, residual, first, Math.min(LAYER_NORM_ROWS, N - first), H, gamma, beta, eps, out);
+        });
     }
 
     /** {@code BertLayer}: self-attention, add & norm, feed-forward, add & norm. */
     private void layer(BertWeights.Layer layer, Workspace ws, WorkerPool pool) {
         int N = ws.tokens();
-        int H = config.hiddenSize();
-        float eps = (float) config.layerNormEps();
         float[] x = ws.hidden();
         kernels.linear(pool, x, N, layer.queryKeyValue(), Activation.NONE, ws.queryKeyValue()); // [N,H]·[H,3H] -> [N,3H]
         attention(ws, pool);                                                                    // -> context [N,H]
         kernels.linear(pool, ws.context(), N, layer.attentionOutputDense(), Activation.NONE, ws.projected()); // [N,H]·[H,H]
-        kernels.addLayerNorm(ws.projected(), x, N, H, layer.attentionOutputLayerNormWeight(),
-                layer.attentionOutputLayerNormBias(), eps, x);
+        layerNorm(pool, ws.projected(), x, N, layer.attentionOutputLayerNormWeight(),
+                layer.attentionOutputLayerNormBias(), x);
         kernels.linear(pool, x, N, layer.intermediateDense(), hiddenAct, ws.intermediate());     // [N,H]·[H,I] -> [N,I]
         kernels.linear(pool, ws.intermediate(), N, layer.outputDense(), Activation.NONE, ws.projected()); // [N,I]·[I,H]
-        kernels.addLayerNorm(ws.projected(), x, N, H, layer.outputLayerNormWeight(),
-                layer.outputLayerNormBias(), eps, x);
+        layerNorm(pool, ws.projected(), x, N, layer.outputLayerNormWeight(), layer.outputLayerNormBias(), x);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.jembed.core.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Arrays;
@@ -220,6 +221,26 @@ final class KernelComparisons {
         VECTOR.addLayerNorm(inPlace, residual, rows, n, gamma, beta, eps, inPlace);
         for (int i = 0; i < inPlace.length; i++) {
             assertEquals(actual[i], inPlace[i], shape + ": in place differs at " + i);
+        }
+
+        // One row range at a time, as the encoder splits a batch over threads: the same numbers
+        // for those rows, and the rows outside the range untouched.
+        for (Kernels kernels : new Kernels[] {SCALAR, VECTOR}) {
+            float[] whole = kernels == SCALAR ? expected : actual;
+            for (int first = 0; first < rows; first++) {
+                float[] part = new float[rows * n];
+                Arrays.fill(part, Float.NaN);
+                kernels.addLayerNorm(x, residual, first, 1, n, gamma, beta, eps, part);
+                for (int i = 0; i < rows * n; i++) {
+                    boolean inRange = i / n == first;
+                    if (inRange) {
+                        assertEquals(whole[i], part[i], shape + " " + kernels.name() + " row " + first + ": differs at " + i);
+                    } else {
+                        assertTrue(Float.isNaN(part[i]), shape + " " + kernels.name() + " row " + first
+                                + ": wrote outside its range at " + i);
+                    }
+                }
+            }
         }
     }
 
