@@ -59,23 +59,18 @@ final class EmbedCommand implements Command {
             try (TextInput in = TextInput.open(input, format, idField, textField, onError, cli.err());
                  TextOutput out = TextOutput.open(output, cli.out());
                  JsonGenerator json = out.jsonLines()) {
-                long[] done = {0};
                 long written = in.forEachBatch(batchSize, batch -> {
                     float[][] vectors = embedder.embed(TextInput.texts(batch));
                     for (int i = 0; i < vectors.length; i++) {
                         write(json, batch.get(i), vectors[i]);
                     }
-                    done[0] += batch.size();
-                    progress.update(done[0]);
+                    progress.add(batch.size());
                 });
                 json.flush();
                 out.commit();
                 progress.finish();
                 long nanos = System.nanoTime() - start;
-                cli.err().println("jembed: embedded " + String.format("%,d", written) + " texts in "
-                        + String.format("%.1f", nanos / 1e9) + " s (" + Progress.rate(written, nanos) + " texts/s)"
-                        + (in.skipped() > 0 ? ", skipped " + in.skipped() + " bad lines" : "")
-                        + (output.equals("-") ? "" : " -> " + output));
+                cli.err().println(Progress.summary("embedded", written, "texts", nanos, in.skipped(), output));
             }
         }
         return 0;

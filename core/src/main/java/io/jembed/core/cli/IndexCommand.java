@@ -142,7 +142,7 @@ final class IndexCommand implements Command {
                 if (!documents.isEmpty()) {
                     search.index(documents);
                     added[0] += documents.size();
-                    progress.update(added[0]);
+                    progress.add(documents.size());
                 }
             });
             progress.finish();

@@ -46,7 +46,8 @@ public final class Main {
         }
     }
 
-    static int run(String[] words, Cli cli) {
+    /** Runs one command line against the given streams (tests capture them); never exits the JVM. */
+    public static int run(String[] words, Cli cli) {
         Map<String, Command> byName = new LinkedHashMap<>();
         for (Command command : commands()) {
             byName.put(command.name(), command);

@@ -20,6 +20,7 @@ final class Progress {
     private final String unit;
     private final long total;
     private final long start = System.nanoTime();
+    private long done;
     private long lastDraw;
     private int lastWidth;
 
@@ -60,7 +61,13 @@ final class Progress {
         return content ? lines + 1 : lines;
     }
 
+    /** Counts n more items done and redraws if due. */
+    void add(long n) {
+        update(done + n);
+    }
+
     void update(long done) {
+        this.done = done;
         if (!enabled) {
             return;
         }
@@ -97,6 +104,17 @@ final class Progress {
         err.print("\r" + text + " ".repeat(Math.max(0, lastWidth - text.length())));
         err.flush();
         lastWidth = text.length();
+    }
+
+    /**
+     * The line a streaming command ends with, e.g. "jembed: embedded 1,000 texts in 3.2 s
+     * (312.5 texts/s), skipped 2 bad lines -> out.jsonl".
+     */
+    static String summary(String verb, long count, String unit, long nanos, long skipped, String output) {
+        return "jembed: " + verb + " " + String.format("%,d", count) + " " + unit + " in "
+                + String.format("%.1f", nanos / 1e9) + " s (" + rate(count, nanos) + " " + unit + "/s)"
+                + (skipped > 0 ? ", skipped " + skipped + " bad lines" : "")
+                + (output.equals("-") ? "" : " -> " + output);
     }
 
     static String rate(long count, long nanos) {

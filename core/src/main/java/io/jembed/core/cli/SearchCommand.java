@@ -147,7 +147,6 @@ final class SearchCommand implements Command {
         try (TextInput in = TextInput.open(queries, TextInput.Format.JSONL, idField, textField, onError, cli.err());
              TextOutput out = TextOutput.open(output, cli.out());
              JsonGenerator json = out.jsonLines()) {
-            long[] done = {0};
             long answered = in.forEachBatch(batchSize, batch -> {
                 List<List<SemanticSearch.Hit>> results = search.search(TextInput.texts(batch), k);
                 for (int i = 0; i < batch.size(); i++) {
@@ -166,17 +165,13 @@ final class SearchCommand implements Command {
                     json.writeEndObject();
                     json.writeRaw('\n');
                 }
-                done[0] += batch.size();
-                progress.update(done[0]);
+                progress.add(batch.size());
             });
             json.flush();
             out.commit();
             progress.finish();
             long nanos = System.nanoTime() - start;
-            cli.err().println("jembed: answered " + String.format("%,d", answered) + " queries in "
-                    + String.format("%.1f", nanos / 1e9) + " s (" + Progress.rate(answered, nanos) + " queries/s)"
-                    + (in.skipped() > 0 ? ", skipped " + in.skipped() + " bad lines" : "")
-                    + (output.equals("-") ? "" : " -> " + output));
+            cli.err().println(Progress.summary("answered", answered, "queries", nanos, in.skipped(), output));
         }
     }
 }
