@@ -3,11 +3,9 @@ package io.jembed.benchmarks;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -52,18 +50,6 @@ public class AttentionBenchmark {
     private float scale;
     private double gigaflopPerCall;
 
-    /** Floating-point work done, in GFLOP; reported per second, i.e. GFLOP/s. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Work {
-        public double gflop;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            gflop = 0;
-        }
-    }
-
     @Setup
     public void setUp() {
         kernels = impl.equals("scalar") ? KernelsProvider.scalar() : KernelsProvider.vector();
@@ -79,7 +65,7 @@ public class AttentionBenchmark {
     }
 
     @Benchmark
-    public float[] head(Work work) {
+    public float[] head(GflopCounter work) {
         // Head 0: q, k and v at column offsets 0, H and 2H of each [3H] row.
         kernels.attention(queryKeyValue, 0, queryKeyValue, HIDDEN, queryKeyValue, 2 * HIDDEN, 3 * HIDDEN,
                 tokens, HEAD_SIZE, scale, context, 0, HIDDEN, scratch);

@@ -3,11 +3,9 @@ package io.jembed.benchmarks;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -65,18 +63,6 @@ public class LinearBenchmark {
     private float[] y;
     private double gigaflopPerCall;
 
-    /** Floating-point work done, in GFLOP; reported per second, i.e. GFLOP/s. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Work {
-        public double gflop;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            gflop = 0;
-        }
-    }
-
     @Setup
     public void setUp() {
         String[] dims = shape.split("x");
@@ -108,7 +94,7 @@ public class LinearBenchmark {
     }
 
     @Benchmark
-    public float[] linear(Work work) {
+    public float[] linear(GflopCounter work) {
         kernels.linear(pool, x, tokens, layer, Activation.NONE, y);
         work.gflop += gigaflopPerCall;
         return y;

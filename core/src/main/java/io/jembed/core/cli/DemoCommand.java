@@ -99,8 +99,8 @@ final class DemoCommand implements Command {
             if (in == null) {
                 throw new IllegalStateException("resource " + resource + " is missing from the jar");
             }
-            TextInput input = TextInput.of(in, resource, TextInput.Format.JSONL, "id", "text",
-                    TextInput.OnError.FAIL, System.err);
+            TextInput input = TextInput.of(in, resource,
+                    new TextInput.Options(TextInput.Format.JSONL, "id", "text", TextInput.OnError.FAIL), System.err);
             while (input.hasNext()) {
                 records.add(input.next());
             }

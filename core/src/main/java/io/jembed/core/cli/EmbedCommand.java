@@ -47,16 +47,13 @@ final class EmbedCommand implements Command {
         args.noPositionals();
         String input = args.required("input");
         String output = args.required("output");
-        TextInput.Format format = args.choice("format", TextInput.Format.class, TextInput.Format.JSONL);
-        String idField = args.string("id-field", "id");
-        String textField = args.string("text-field", "text");
-        TextInput.OnError onError = args.choice("on-error", TextInput.OnError.class, TextInput.OnError.FAIL);
+        TextInput.Options reading = TextInput.Options.read(args, true);
         try (Embedder embedder = ModelOptions.load(args, cli)) {
             args.finish();
             int batchSize = embedder.batchSize();
             Progress progress = new Progress(cli, "texts", Progress.countLines(input, cli.progressOnStderr()));
             long start = System.nanoTime();
-            try (TextInput in = TextInput.open(input, format, idField, textField, onError, cli.err());
+            try (TextInput in = TextInput.open(input, reading, cli.err());
                  TextOutput out = TextOutput.open(output, cli.out());
                  JsonGenerator json = out.jsonLines()) {
                 long written = in.forEachBatch(batchSize, batch -> {

@@ -65,10 +65,8 @@ final class IndexCommand implements Command {
         String input = args.required("input");
         Path output = Path.of(args.required("output"));
         boolean append = args.flag("append");
-        String idField = args.string("id-field", "id");
-        String textField = args.string("text-field", "text");
+        TextInput.Options reading = TextInput.Options.read(args, false);
         Quantization quantization = args.choice("quantize", Quantization.class, Quantization.NONE);
-        TextInput.OnError onError = args.choice("on-error", TextInput.OnError.class, TextInput.OnError.FAIL);
         boolean quantizeGiven = args.option("quantize").isPresent();
         if (append && !IndexStore.isIndex(output)) {
             throw new CliException("index: --append needs an existing index in " + output + ", found "
@@ -98,7 +96,7 @@ final class IndexCommand implements Command {
             try (search) {
                 int before = search.size();
                 long start = System.nanoTime();
-                int added = add(search, input, idField, textField, onError, cli);
+                int added = add(search, input, reading, cli);
                 if (added == 0) {
                     throw new CliException("index: " + (input.equals("-") ? "stdin" : input)
                             + " holds no documents; nothing written");
@@ -125,16 +123,16 @@ final class IndexCommand implements Command {
     }
 
     /** Streams the corpus into the index in batches; returns how many documents were added. */
-    private static int add(SemanticSearch search, String input, String idField, String textField,
-                           TextInput.OnError onError, Cli cli) throws Exception {
+    private static int add(SemanticSearch search, String input, TextInput.Options reading, Cli cli)
+            throws Exception {
         int batchSize = search.embedder().batchSize();
         Progress progress = new Progress(cli, "docs", Progress.countLines(input, cli.progressOnStderr()));
         int[] added = {0};
-        try (TextInput in = TextInput.open(input, TextInput.Format.JSONL, idField, textField, onError, cli.err())) {
+        try (TextInput in = TextInput.open(input, reading, cli.err())) {
             in.forEachBatch(batchSize, batch -> {
                 List<Document> documents = new ArrayList<>(batch.size());
                 for (TextInput.Record record : batch) {
-                    Document document = document(record, idField, textField, onError, in, cli);
+                    Document document = document(record, reading, in, cli);
                     if (document != null) {
                         documents.add(document);
                     }
@@ -154,16 +152,15 @@ final class IndexCommand implements Command {
     }
 
     /** The record as a document (id and text taken out, other fields kept), or null if skipped. */
-    private static Document document(TextInput.Record record, String idField, String textField,
-                                     TextInput.OnError onError, TextInput in, Cli cli) {
+    private static Document document(TextInput.Record record, TextInput.Options reading, TextInput in, Cli cli) {
         ObjectNode fields = record.record().deepCopy();
-        fields.remove(idField);
-        fields.remove(textField);
+        fields.remove(reading.idField());
+        fields.remove(reading.textField());
         try {
             return new Document(record.id(), record.text(), fields);
         } catch (IllegalArgumentException e) {
             String message = in.source() + " line " + record.line() + ": " + e.getMessage();
-            if (onError == TextInput.OnError.FAIL) {
+            if (reading.onError() == TextInput.OnError.FAIL) {
                 throw new CliException("index: " + message + " (use --on-error skip to report and skip such lines)");
             }
             cli.err().println("jembed: skipped " + message);

@@ -65,9 +65,7 @@ final class SearchCommand implements Command {
         boolean json = args.flag("json");
         var queries = args.option("queries");
         String output = args.string("output", "-");
-        String idField = args.string("id-field", "id");
-        String textField = args.string("text-field", "text");
-        TextInput.OnError onError = args.choice("on-error", TextInput.OnError.class, TextInput.OnError.FAIL);
+        TextInput.Options reading = TextInput.Options.read(args, false);
         if (queries.isEmpty() && args.positionals().size() != 1) {
             throw CliException.usage("search: expected one question (quote it) or --queries FILE, found "
                     + (args.positionals().isEmpty() ? "neither" : args.positionals().size() + " arguments"));
@@ -84,7 +82,7 @@ final class SearchCommand implements Command {
              SemanticSearch search = SemanticSearch.open(embedder, indexDir)) {
             args.finish();
             if (queries.isPresent()) {
-                batch(search, queries.get(), output, idField, textField, onError, k, cli);
+                batch(search, queries.get(), output, reading, k, cli);
             } else if (json) {
                 printJson(cli.out(), args.positionals().get(0), search.search(args.positionals().get(0), k));
             } else {
@@ -139,12 +137,12 @@ final class SearchCommand implements Command {
         out.println(mapper.writeValueAsString(root));
     }
 
-    private static void batch(SemanticSearch search, String queries, String output, String idField, String textField,
-                              TextInput.OnError onError, int k, Cli cli) throws Exception {
+    private static void batch(SemanticSearch search, String queries, String output, TextInput.Options reading, int k,
+                              Cli cli) throws Exception {
         int batchSize = search.embedder().batchSize();
         long start = System.nanoTime();
         Progress progress = new Progress(cli, "queries", Progress.countLines(queries, cli.progressOnStderr()));
-        try (TextInput in = TextInput.open(queries, TextInput.Format.JSONL, idField, textField, onError, cli.err());
+        try (TextInput in = TextInput.open(queries, reading, cli.err());
              TextOutput out = TextOutput.open(output, cli.out());
              JsonGenerator json = out.jsonLines()) {
             long answered = in.forEachBatch(batchSize, batch -> {

@@ -21,7 +21,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.IntNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -39,6 +38,20 @@ public final class TextInput implements Closeable {
 
     /** Input formats: JSONL objects, or one text per line. */
     public enum Format { JSONL, TXT }
+
+    /**
+     * How a command reads its texts: {@code --format} (where the command offers it),
+     * {@code --id-field}, {@code --text-field} and {@code --on-error}.
+     */
+    public record Options(Format format, String idField, String textField, OnError onError) {
+
+        /** Reads the options from args; {@code withFormat} false means JSONL only. */
+        static Options read(Args args, boolean withFormat) {
+            Format format = withFormat ? args.choice("format", Format.class, Format.JSONL) : Format.JSONL;
+            return new Options(format, args.string("id-field", "id"), args.string("text-field", "text"),
+                    args.choice("on-error", OnError.class, OnError.FAIL));
+        }
+    }
 
     /**
      * One input record.
@@ -82,27 +95,25 @@ public final class TextInput implements Closeable {
      *
      * @param warnings where skipped lines are reported
      */
-    public static TextInput open(String pathOrDash, Format format, String idField, String textField,
-                                 OnError onError, PrintStream warnings) throws IOException {
+    public static TextInput open(String pathOrDash, Options options, PrintStream warnings) throws IOException {
         if (pathOrDash.equals("-")) {
-            return new TextInput(System.in, "<stdin>", format, idField, textField, onError, warnings);
+            return of(System.in, "<stdin>", options, warnings);
         }
         Path path = Path.of(pathOrDash);
         if (Files.isDirectory(path)) {
-            throw new CliException("input " + path + " is a directory; expected a " + describe(format) + " file");
+            throw new CliException("input " + path + " is a directory; expected a " + describe(options.format()) + " file");
         }
         try {
-            return new TextInput(Files.newInputStream(path), path.toString(), format, idField, textField, onError,
-                    warnings);
+            return of(Files.newInputStream(path), path.toString(), options, warnings);
         } catch (NoSuchFileException e) {
             throw new CliException("input file " + path + " does not exist");
         }
     }
 
-    /** Reads from a stream (tests, bundled resources). */
-    public static TextInput of(InputStream in, String source, Format format, String idField, String textField,
-                               OnError onError, PrintStream warnings) {
-        return new TextInput(in, source, format, idField, textField, onError, warnings);
+    /** Reads from a stream (stdin, bundled resources). */
+    public static TextInput of(InputStream in, String source, Options options, PrintStream warnings) {
+        return new TextInput(in, source, options.format(), options.idField(), options.textField(), options.onError(),
+                warnings);
     }
 
     private static String describe(Format format) {
@@ -265,10 +276,5 @@ public final class TextInput implements Closeable {
         if (in != System.in) {
             in.close();
         }
-    }
-
-    /** An empty JSON object, for records that carry no extra fields. */
-    static ObjectNode emptyObject() {
-        return JsonNodeFactory.instance.objectNode();
     }
 }

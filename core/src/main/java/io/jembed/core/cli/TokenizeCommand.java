@@ -66,10 +66,7 @@ final class TokenizeCommand implements Command {
         args.noPositionals();
         String input = args.required("input");
         String output = args.required("output");
-        TextInput.Format format = args.choice("format", TextInput.Format.class, TextInput.Format.JSONL);
-        String idField = args.string("id-field", "id");
-        String textField = args.string("text-field", "text");
-        TextInput.OnError onError = args.choice("on-error", TextInput.OnError.class, TextInput.OnError.FAIL);
+        TextInput.Options reading = TextInput.Options.read(args, true);
         Offsets offsets = args.choice("offsets", Offsets.class, Offsets.CHARS);
         int maxLengthOption = args.intValue("max-length", 0, 2, Integer.MAX_VALUE);
         Path modelDir = cli.modelDir(args);
@@ -79,7 +76,7 @@ final class TokenizeCommand implements Command {
                 .orElse(tokenizer.configuredMaxLength().orElse(Integer.MAX_VALUE));
 
         long start = System.nanoTime();
-        try (TextInput in = TextInput.open(input, format, idField, textField, onError, cli.err());
+        try (TextInput in = TextInput.open(input, reading, cli.err());
              TextOutput out = TextOutput.open(output, cli.out());
              JsonGenerator json = out.jsonLines()) {
             long[] tokens = {0};
