@@ -1,13 +1,9 @@
 package io.jembed.core;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
@@ -17,7 +13,9 @@ import io.jembed.core.kernels.KernelsProvider;
 import io.jembed.core.kernels.WorkerPool;
 import io.jembed.core.model.BertModel;
 import io.jembed.core.model.BertWeights;
-import io.jembed.core.model.SequenceLength;
+import io.jembed.core.model.ModelDirectory;
+import io.jembed.core.model.Prompt;
+import io.jembed.core.model.Prompts;
 import io.jembed.core.pooling.Pooling;
 import io.jembed.core.pooling.PoolingConfig;
 import io.jembed.tokenizer.Encoding;
@@ -35,19 +33,20 @@ import io.jembed.weights.SafetensorsReader;
  * }
  * }</pre>
  *
- * <p>A model directory holds {@code model.safetensors}, {@code config.json} and
- * {@code tokenizer.json} (or {@code vocab.txt}), plus sentence-transformers' settings when present:
- * {@code sentence_bert_config.json} (max_seq_length), {@code modules.json} and
- * {@code 1_Pooling/config.json} (pooling and normalisation). Without those, jembed does what
- * {@code SentenceTransformer(dir)} does for a plain encoder directory: mean pooling, no
- * normalisation (cosine similarity is unaffected), truncation at max_position_embeddings.
+ * <p>The directory is read once, by {@link ModelDirectory#read}: weights, config, tokenizer,
+ * pooling, max_seq_length, do_lower_case and prompts.
+ *
+ * <p>Prompts follow sentence-transformers: {@link #embed(List)} applies the model's default prompt
+ * (none for most models), {@link #embedQuery} its {@code query} prompt and {@link #embedDocument}
+ * its {@code document} (else {@code passage}, else {@code corpus}) prompt; {@link #embed(List, Prompt)}
+ * takes any. The prompt is prepended to the text and counts against the max length.
  *
  * <p>Thread-safe: calls from several threads take turns on the model, each using every worker
  * thread of the pool.
  */
 public final class Embedder implements AutoCloseable {
 
-    private final Path modelDir;
+    private final ModelDirectory directory;
     private final BertConfig config;
     private final WordPieceTokenizer tokenizer;
     private final BertModel model;
@@ -57,31 +56,21 @@ public final class Embedder implements AutoCloseable {
     private final WorkerPool pool;
     private final ReentrantLock modelLock = new ReentrantLock();
     private final BertModel.Workspace workspace;
-    private volatile String weightsChecksum;
 
     private Embedder(Builder builder) throws IOException {
-        this.modelDir = builder.modelDir;
-        Path configFile = modelDir.resolve("config.json");
-        if (!Files.isRegularFile(configFile)) {
-            throw new IOException("model directory " + modelDir + ": expected config.json, found none");
-        }
-        this.config = BertConfig.read(configFile);
-        this.tokenizer = WordPieceTokenizer.fromModelDir(modelDir);
-        this.pooling = builder.pooling != null ? builder.pooling : PoolingConfig.read(modelDir);
-        int configured = builder.maxLength > 0 ? builder.maxLength
-                : SequenceLength.of(modelDir).orElse(config.maxPositionEmbeddings());
+        this.directory = builder.directory != null ? builder.directory : ModelDirectory.read(builder.modelDir);
+        this.config = directory.config();
+        this.tokenizer = directory.tokenizer();
+        this.pooling = builder.pooling != null ? builder.pooling : directory.pooling();
+        int configured = builder.maxLength > 0 ? builder.maxLength : directory.maxSeqLength();
         if (configured > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("max length " + configured + ": expected at most "
-                    + config.maxPositionEmbeddings() + " (max_position_embeddings of " + modelDir + ")");
+                    + config.maxPositionEmbeddings() + " (max_position_embeddings of " + directory.dir() + ")");
         }
         this.maxLength = configured;
         this.batchSize = builder.batchSize;
         Kernels kernels = builder.kernels != null ? builder.kernels : KernelsProvider.get();
-        Path weightsFile = modelDir.resolve("model.safetensors");
-        if (!Files.isRegularFile(weightsFile)) {
-            throw new IOException("model directory " + modelDir + ": expected model.safetensors, found none");
-        }
-        try (SafetensorsReader reader = SafetensorsReader.open(weightsFile)) {
+        try (SafetensorsReader reader = SafetensorsReader.open(directory.weightsFile())) {
             this.model = new BertModel(config, BertWeights.load(reader, config, kernels), kernels);
         }
         this.pool = WorkerPool.create(builder.threads > 0 ? builder.threads : Runtime.getRuntime().availableProcessors());
@@ -94,20 +83,27 @@ public final class Embedder implements AutoCloseable {
     }
 
     public static Builder builder(Path modelDir) {
-        return new Builder(modelDir);
+        return new Builder(Objects.requireNonNull(modelDir, "modelDir"), null);
+    }
+
+    /** A builder for a model directory already read. */
+    public static Builder builder(ModelDirectory directory) {
+        return new Builder(directory.dir(), directory);
     }
 
     /** Options of {@link Embedder}; every one has a default. */
     public static final class Builder {
         private final Path modelDir;
+        private final ModelDirectory directory;
         private int threads;
         private int batchSize = 32;
         private int maxLength;
         private Kernels kernels;
         private PoolingConfig pooling;
 
-        private Builder(Path modelDir) {
-            this.modelDir = Objects.requireNonNull(modelDir, "modelDir");
+        private Builder(Path modelDir, ModelDirectory directory) {
+            this.modelDir = modelDir;
+            this.directory = directory;
         }
 
         /** Worker threads for the model (default: available processors). */
@@ -154,27 +150,84 @@ public final class Embedder implements AutoCloseable {
         }
     }
 
-    /** Sentence vectors of texts, in order; [texts.size()][dimension()]. */
+    /** Sentence vectors of texts, in order, with the model's default prompt (usually none); [texts.size()][dimension()]. */
     public float[][] embed(List<String> texts) {
+        return embed(texts, prompts().defaultPrompt());
+    }
+
+    /**
+     * Sentence vectors of texts under a prompt ({@link Prompt#named} for one of the model's prompts,
+     * {@link Prompt#text} for any other, {@link Prompt#NONE} for none).
+     *
+     * @throws IllegalArgumentException for a prompt name the model does not have
+     */
+    public float[][] embed(List<String> texts, Prompt prompt) {
         Objects.requireNonNull(texts, "texts");
+        Prompt resolved = resolve(prompt);
+        int skip = directory.promptTokensExcluded(resolved);
         float[][] vectors = new float[texts.size()][];
         for (int from = 0; from < texts.size(); from += batchSize) {
             int to = Math.min(texts.size(), from + batchSize);
-            List<Encoding> encodings = tokenizer.encodeBatch(texts.subList(from, to), maxLength);
-            float[][] batch = embedEncoded(encodings);
+            float[][] batch = embedEncoded(tokenize(texts.subList(from, to), resolved), skip);
             System.arraycopy(batch, 0, vectors, from, batch.length);
         }
         return vectors;
     }
 
-    /** The sentence vector of one text (a query). */
+    /** The sentence vector of one text, with the model's default prompt. */
     public float[] embed(String text) {
+        return embed(text, prompts().defaultPrompt());
+    }
+
+    /** The sentence vector of one text under a prompt. */
+    public float[] embed(String text, Prompt prompt) {
         Objects.requireNonNull(text, "text");
-        return embedEncoded(List.of(tokenizer.encode(text, maxLength)))[0];
+        return embed(List.of(text), prompt)[0];
+    }
+
+    /** Queries, with the model's query prompt (sentence-transformers' {@code encode_query}). */
+    public float[][] embedQuery(List<String> queries) {
+        return embed(queries, prompts().queryPrompt());
+    }
+
+    public float[] embedQuery(String query) {
+        return embed(query, prompts().queryPrompt());
+    }
+
+    /** Documents, with the model's document prompt (sentence-transformers' {@code encode_document}). */
+    public float[][] embedDocument(List<String> documents) {
+        return embed(documents, prompts().documentPrompt());
+    }
+
+    public float[] embedDocument(String document) {
+        return embed(document, prompts().documentPrompt());
+    }
+
+    /** A prompt with its text; a name is looked up in the model's prompts. */
+    public Prompt resolve(Prompt prompt) {
+        return prompts().resolve(Objects.requireNonNull(prompt, "prompt"));
+    }
+
+    /** What the encoder is fed for texts under a resolved prompt: prompt + text, lowercased if the model says, truncated. */
+    public List<Encoding> tokenize(List<String> texts, Prompt prompt) {
+        Prompt resolved = resolve(prompt);
+        List<String> inputs = new ArrayList<>(texts.size());
+        for (String text : texts) {
+            if (text == null) {
+                throw new IllegalArgumentException("texts: expected no null text, found one at " + inputs.size());
+            }
+            inputs.add(directory.input(resolved, text));
+        }
+        return tokenizer.encodeBatch(inputs, maxLength);
     }
 
     /** Sentence vectors of already tokenized texts, one forward pass. */
     public float[][] embedEncoded(List<Encoding> encodings) {
+        return embedEncoded(encodings, 0);
+    }
+
+    /** skip: leading tokens (a prompt's) that pooling leaves out, as include_prompt=false does. */
+    private float[][] embedEncoded(List<Encoding> encodings, int skip) {
         List<BertModel.Sequence> batch = sequences(encodings);
         int H = config.hiddenSize();
         float[][] vectors = new float[batch.size()][];
@@ -182,7 +235,9 @@ public final class Embedder implements AutoCloseable {
         try {
             model.forward(batch, workspace, pool);
             for (int s = 0; s < batch.size(); s++) {
-                vectors[s] = Pooling.pool(pooling, workspace.hidden(), workspace.offset(s), workspace.length(s), H);
+                vectors[s] = skip == 0
+                        ? Pooling.pool(pooling, workspace.hidden(), workspace.offset(s), workspace.length(s), H)
+                        : poolWithoutPrompt(workspace.hidden(), workspace.offset(s), workspace.length(s), H, skip);
             }
         } finally {
             modelLock.unlock();
@@ -190,10 +245,20 @@ public final class Embedder implements AutoCloseable {
         return vectors;
     }
 
-    /** The last hidden state of every token of text (no pooling): [T][hidden_size]. */
+    /** sentence-transformers' include_prompt=false: the prompt's positions get attention-mask 0 in pooling only. */
+    private float[] poolWithoutPrompt(float[] hidden, int rowOffset, int T, int H, int skip) {
+        float[] rows = Arrays.copyOfRange(hidden, rowOffset * H, (rowOffset + T) * H); // [1,T,H]
+        int[] mask = new int[T];
+        Arrays.fill(mask, Math.min(skip, T), T, 1);
+        float[] out = new float[pooling.outputDimension(H)];
+        Pooling.poolMasked(pooling, rows, mask, 1, T, H, out);
+        return out;
+    }
+
+    /** The last hidden state of every token of text (no pooling, no prompt): [T][hidden_size]. */
     public float[][] embedTokens(String text) {
         Objects.requireNonNull(text, "text");
-        List<BertModel.Sequence> batch = sequences(List.of(tokenizer.encode(text, maxLength)));
+        List<BertModel.Sequence> batch = sequences(tokenize(List.of(text), Prompt.NONE));
         int H = config.hiddenSize();
         modelLock.lock();
         try {
@@ -231,6 +296,16 @@ public final class Embedder implements AutoCloseable {
         return batchSize;
     }
 
+    /** The model directory as read: config, tokenizer, pooling, prompts. */
+    public ModelDirectory model() {
+        return directory;
+    }
+
+    /** The model's prompts (config_sentence_transformers.json). */
+    public Prompts prompts() {
+        return directory.prompts();
+    }
+
     public WordPieceTokenizer tokenizer() {
         return tokenizer;
     }
@@ -244,7 +319,7 @@ public final class Embedder implements AutoCloseable {
     }
 
     public Path modelDir() {
-        return modelDir;
+        return directory.dir();
     }
 
     public Kernels kernels() {
@@ -257,29 +332,12 @@ public final class Embedder implements AutoCloseable {
 
     /** The model directory's name, as recorded in index manifests. */
     public String modelName() {
-        return modelDir.toAbsolutePath().normalize().getFileName().toString();
+        return directory.name();
     }
 
     /** SHA-256 of model.safetensors, hex; computed on first use and remembered. */
     public String weightsChecksum() throws IOException {
-        String checksum = weightsChecksum;
-        if (checksum == null) {
-            MessageDigest digest;
-            try {
-                digest = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("the JDK has no SHA-256", e);
-            }
-            try (InputStream in = Files.newInputStream(modelDir.resolve("model.safetensors"))) {
-                byte[] buffer = new byte[1 << 20];
-                for (int n; (n = in.read(buffer)) > 0; ) {
-                    digest.update(buffer, 0, n);
-                }
-            }
-            checksum = HexFormat.of().formatHex(digest.digest());
-            weightsChecksum = checksum;
-        }
-        return checksum;
+        return directory.weightsSha256();
     }
 
     @Override

@@ -18,7 +18,7 @@ import java.util.Set;
 public final class Args {
 
     private final String command;
-    private final Map<String, String> options = new LinkedHashMap<>();
+    private final Map<String, List<String>> options = new LinkedHashMap<>();
     private final Set<String> switches = new HashSet<>();
     private final List<String> positionals = new ArrayList<>();
     private final Set<String> used = new HashSet<>();
@@ -66,9 +66,7 @@ public final class Args {
                 }
                 value = words[++i];
             }
-            if (args.options.put(name, value) != null) {
-                throw CliException.usage(command + ": option --" + name + " is given twice");
-            }
+            args.options.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
         }
         return args;
     }
@@ -91,7 +89,11 @@ public final class Args {
         String foundName = null;
         for (String name : names) {
             used.add(name);
-            String value = options.get(name);
+            List<String> values = options.get(name);
+            if (values != null && values.size() > 1) {
+                throw CliException.usage(command + ": option --" + name + " is given twice");
+            }
+            String value = values == null ? null : values.get(0);
             if (value != null) {
                 if (found != null) {
                     throw CliException.usage(command + ": --" + foundName + " and --" + name + " mean the same; give one");
@@ -101,6 +103,12 @@ public final class Args {
             }
         }
         return Optional.ofNullable(found);
+    }
+
+    /** Every value of an option that may be repeated ({@code --prompt a=x --prompt b=y}), in order. */
+    public List<String> all(String name) {
+        used.add(name);
+        return List.copyOf(options.getOrDefault(name, List.of()));
     }
 
     public String string(String name, String defaultValue) {

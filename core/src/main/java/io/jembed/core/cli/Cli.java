@@ -2,14 +2,15 @@ package io.jembed.core.cli;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
-import io.jembed.core.model.DefaultModel;
+import io.jembed.core.model.ModelCatalog;
 
 /**
  * What every command shares: the output streams, whether stderr is a terminal (for progress
  * lines), and how the model directory is chosen ({@code --model}, then {@code JEMBED_MODEL},
- * then the default model, prepared on first use).
+ * then the default model; a catalogue name is set up on first use).
  */
 public final class Cli {
 
@@ -55,30 +56,44 @@ public final class Cli {
     }
 
     /**
-     * The model directory for this run: {@code --model DIR}, else {@code $JEMBED_MODEL}, else the
-     * default model, which is prepared (fetched and imported) the first time it is needed.
+     * The model directory for this run: {@code --model NAME|DIR}, else {@code $JEMBED_MODEL}, else
+     * the default model. A directory is taken as it is; a catalogue name is set up (fetched and
+     * imported) the first time it is needed.
      */
     public Path modelDir(Args args) {
-        var given = args.path("model");
+        var given = args.option("model");
         if (given.isPresent()) {
-            return checkModelDir(given.get(), "--model");
+            return resolveModel(given.get(), "--model");
         }
         String env = System.getenv("JEMBED_MODEL");
         if (env != null && !env.isBlank()) {
-            return checkModelDir(Path.of(env), "JEMBED_MODEL");
+            return resolveModel(env, "JEMBED_MODEL");
         }
-        try {
-            return DefaultModel.ensure(DefaultModel.defaultDir(), err);
-        } catch (java.io.IOException e) {
-            throw new CliException("could not prepare the default model in " + DefaultModel.defaultDir()
-                    + ": " + e.getMessage(), e);
-        }
+        return resolveModel(ModelCatalog.DEFAULT_NAME, "the default");
     }
 
-    private static Path checkModelDir(Path dir, String source) {
-        if (!java.nio.file.Files.isDirectory(dir)) {
-            throw new CliException("model directory " + dir + " (from " + source + ") does not exist or is not a directory");
+    /** A model directory for a catalogue name or a directory path; source names where the value came from. */
+    Path resolveModel(String value, String source) {
+        Path path;
+        try {
+            path = Path.of(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            path = null;
         }
-        return dir;
+        if (path != null && Files.isDirectory(path)) {
+            return path;
+        }
+        var entry = ModelCatalog.find(value);
+        if (entry.isEmpty()) {
+            throw new CliException("model '" + value + "' (from " + source + "): expected a catalogue model ("
+                    + String.join(", ", ModelCatalog.names()) + ") or a model directory, found neither"
+                    + (path != null && Files.exists(path) ? " (" + value + " is a file)" : ""));
+        }
+        Path dir = ModelCatalog.defaultDir(entry.get());
+        try {
+            return ModelSetup.ensure(entry.get(), dir, err);
+        } catch (java.io.IOException e) {
+            throw new CliException("could not set up " + entry.get().name() + " in " + dir + ": " + Main.describe(e), e);
+        }
     }
 }

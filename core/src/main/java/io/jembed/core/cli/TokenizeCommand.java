@@ -6,7 +6,8 @@ import java.util.List;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 
-import io.jembed.core.model.SequenceLength;
+import io.jembed.core.model.ModelDirectory;
+import io.jembed.core.model.Prompt;
 import io.jembed.tokenizer.Encoding;
 import io.jembed.tokenizer.WordPieceTokenizer;
 
@@ -57,8 +58,13 @@ final class TokenizeCommand implements Command {
                   --offsets UNIT     chars (default, UTF-16) or codepoints
                   --max-length N     tokens per text incl. [CLS]/[SEP] (default: the model's
                                      max_seq_length, 256 for all-MiniLM-L6-v2)
-                  --model DIR        model directory with tokenizer.json or vocab.txt
-                                     (default: $JEMBED_MODEL, else all-MiniLM-L6-v2)""";
+                  --model NAME|DIR   a catalogue model or a model directory with tokenizer.json or
+                                     vocab.txt (default: $JEMBED_MODEL, else all-MiniLM-L6-v2)
+                """ + PromptOptions.USAGE + """
+
+                  (default: the model's default prompt, none for the catalogue's models). With a
+                  prompt, or a model whose do_lower_case is true, offsets index the string the
+                  tokenizer saw: prompt + text, lowercased.""";
     }
 
     @Override
@@ -69,11 +75,13 @@ final class TokenizeCommand implements Command {
         TextInput.Options reading = TextInput.Options.read(args, true);
         Offsets offsets = args.choice("offsets", Offsets.class, Offsets.CHARS);
         int maxLengthOption = args.intValue("max-length", 0, 2, Integer.MAX_VALUE);
+        var promptOption = PromptOptions.read(args);
         Path modelDir = cli.modelDir(args);
         args.finish();
-        WordPieceTokenizer tokenizer = WordPieceTokenizer.fromModelDir(modelDir);
-        int maxLength = maxLengthOption > 0 ? maxLengthOption : SequenceLength.of(modelDir)
-                .orElse(tokenizer.configuredMaxLength().orElse(Integer.MAX_VALUE));
+        ModelDirectory.TokenizerView model = ModelDirectory.readTokenizer(modelDir);
+        WordPieceTokenizer tokenizer = model.tokenizer();
+        Prompt prompt = PromptOptions.resolve(args, model.prompts(), promptOption.orElse(model.prompts().defaultPrompt()));
+        int maxLength = maxLengthOption > 0 ? maxLengthOption : model.maxSeqLength();
 
         long start = System.nanoTime();
         try (TextInput in = TextInput.open(input, reading, cli.err());
@@ -81,9 +89,13 @@ final class TokenizeCommand implements Command {
              JsonGenerator json = out.jsonLines()) {
             long[] tokens = {0};
             long written = in.forEachBatch(BATCH_SIZE, batch -> {
-                List<Encoding> encodings = tokenizer.encodeBatch(TextInput.texts(batch), maxLength);
+                List<String> inputs = new java.util.ArrayList<>(batch.size());
+                for (String text : TextInput.texts(batch)) {
+                    inputs.add(model.input(prompt, text));
+                }
+                List<Encoding> encodings = tokenizer.encodeBatch(inputs, maxLength);
                 for (int i = 0; i < encodings.size(); i++) {
-                    write(json, batch.get(i), encodings.get(i), offsets);
+                    write(json, batch.get(i), inputs.get(i), encodings.get(i), offsets);
                     tokens[0] += encodings.get(i).length();
                 }
             });
@@ -98,7 +110,7 @@ final class TokenizeCommand implements Command {
         return 0;
     }
 
-    private static void write(JsonGenerator json, TextInput.Record record, Encoding encoding, Offsets unit)
+    private static void write(JsonGenerator json, TextInput.Record record, String input, Encoding encoding, Offsets unit)
             throws IOException {
         json.writeStartObject();
         json.writeFieldName("id");
@@ -115,7 +127,7 @@ final class TokenizeCommand implements Command {
             json.writeString(encoding.token(i));
         }
         json.writeEndArray();
-        int[] codePointIndex = unit == Offsets.CODEPOINTS ? codePointIndex(record.text()) : null;
+        int[] codePointIndex = unit == Offsets.CODEPOINTS ? codePointIndex(input) : null;
         json.writeFieldName("offsets");
         json.writeStartArray();
         for (int i = 0; i < encoding.length(); i++) {

@@ -68,6 +68,11 @@ public final class OnnxImporter {
         return new OnnxImporter.Run(model).run();
     }
 
+    /** Operators of onnxruntime's int8 quantisation (the "-q" exports); their graphs hold no fp32 weights to import. */
+    private static final java.util.Set<String> QUANTISED_OPS = java.util.Set.of("DynamicQuantizeLinear", "MatMulInteger",
+            "QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "ConvInteger", "QAttention", "DynamicQuantizeMatMul",
+            "MatMulIntegerToFloat");
+
     /** Whether {@code name} looks like a PyTorch parameter name rather than an exporter-generated one. */
     static boolean isParameterName(String name) {
         return HF_NAME.matcher(name).matches();
@@ -99,6 +104,18 @@ public final class OnnxImporter {
                         "expected dense initializers, found " + graph.sparseInitializerCount() + " sparse_initializer entries");
             }
             // Report quantisation up front: the scales around int8 weights would otherwise fail first, less clearly.
+            java.util.Set<String> quantisedOps = new java.util.TreeSet<>();
+            for (OnnxNode node : graph.nodes()) {
+                if (QUANTISED_OPS.contains(node.opType())) {
+                    quantisedOps.add(node.opType());
+                }
+            }
+            if (!quantisedOps.isEmpty()) {
+                throw new OnnxFormatException(Reason.UNSUPPORTED_DTYPE, null, source,
+                        "expected an fp32 graph, found an int8 " + (quantisedOps.contains("DynamicQuantizeLinear")
+                                ? "dynamically-quantised" : "quantised") + " graph (" + String.join("/", quantisedOps)
+                                + "); use the fp32 export");
+            }
             for (OnnxTensor init : graph.initializers().values()) {
                 int type = init.dataType();
                 if (type == OnnxDataType.INT8.code() || type == OnnxDataType.UINT8.code()) {
