@@ -61,6 +61,11 @@ public final class Cli {
      * imported) the first time it is needed.
      */
     public Path modelDir(Args args) {
+        return modelDir(args, ModelCatalog.DEFAULT_NAME);
+    }
+
+    /** As {@link #modelDir(Args)}, with another model than the default when neither option nor variable names one. */
+    public Path modelDir(Args args, String fallback) {
         var given = args.option("model");
         if (given.isPresent()) {
             return resolveModel(given.get(), "--model");
@@ -69,7 +74,7 @@ public final class Cli {
         if (env != null && !env.isBlank()) {
             return resolveModel(env, "JEMBED_MODEL");
         }
-        return resolveModel(ModelCatalog.DEFAULT_NAME, "the default");
+        return resolveModel(fallback, fallback.equals(ModelCatalog.DEFAULT_NAME) ? "the default" : "the index manifest");
     }
 
     /** A model directory for a catalogue name or a directory path; source names where the value came from. */

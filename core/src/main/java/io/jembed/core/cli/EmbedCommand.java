@@ -3,6 +3,7 @@ package io.jembed.core.cli;
 import com.fasterxml.jackson.core.JsonGenerator;
 
 import io.jembed.core.Embedder;
+import io.jembed.core.model.Prompt;
 
 /**
  * {@code jembed embed --input in.jsonl --output out.jsonl}: one output line
@@ -39,6 +40,10 @@ final class EmbedCommand implements Command {
                   --id-field NAME    JSON field holding the id (default id)
                   --text-field NAME  JSON field holding the text (default text)
                   --on-error MODE    fail (default): stop at a malformed line; skip: report it and go on
+                """ + PromptOptions.USAGE + """
+
+                  (default: the model's default prompt, none for the catalogue's models, as
+                  sentence-transformers' encode; e5 wants --prompt-name query or document)
                 """ + ModelOptions.USAGE;
     }
 
@@ -48,8 +53,11 @@ final class EmbedCommand implements Command {
         String input = args.required("input");
         String output = args.required("output");
         TextInput.Options reading = TextInput.Options.read(args, true);
+        var promptOption = PromptOptions.read(args);
         try (Embedder embedder = ModelOptions.load(args, cli)) {
             args.finish();
+            Prompt prompt = PromptOptions.resolve(args, embedder.prompts(),
+                    promptOption.orElse(embedder.prompts().defaultPrompt()));
             int batchSize = embedder.batchSize();
             Progress progress = new Progress(cli, "texts", Progress.countLines(input, cli.progressOnStderr()));
             long start = System.nanoTime();
@@ -57,7 +65,7 @@ final class EmbedCommand implements Command {
                  TextOutput out = TextOutput.open(output, cli.out());
                  JsonGenerator json = out.jsonLines()) {
                 long written = in.forEachBatch(batchSize, batch -> {
-                    float[][] vectors = embedder.embed(TextInput.texts(batch));
+                    float[][] vectors = embedder.embed(TextInput.texts(batch), prompt);
                     for (int i = 0; i < vectors.length; i++) {
                         write(json, batch.get(i), vectors[i]);
                     }

@@ -13,6 +13,8 @@ import io.jembed.core.index.Document;
 import io.jembed.core.index.IndexStore;
 import io.jembed.core.index.Manifest;
 import io.jembed.core.index.Quantization;
+import io.jembed.core.model.ModelCatalog;
+import io.jembed.core.model.Prompt;
 import io.jembed.core.search.SemanticSearch;
 
 /**
@@ -56,7 +58,14 @@ final class IndexCommand implements Command {
                   --quantize MODE    none (default) or int8: int8 vectors scanned first, top candidates
                                      re-scored exactly
                   --on-error MODE    fail (default): stop at a malformed line; skip: report it and go on
-                """ + ModelOptions.USAGE;
+                """ + PromptOptions.USAGE + """
+
+                  (default: the model's document prompt, as sentence-transformers' encode_document:
+                  e5's "passage: ", none for bge and all-MiniLM-L6-v2; recorded in the manifest, and
+                  --append keeps it)
+                """ + ModelOptions.USAGE + """
+
+                  (with --append, the default model is the catalogue model the index was built with)""";
     }
 
     @Override
@@ -80,7 +89,13 @@ final class IndexCommand implements Command {
         if (!append && Files.isRegularFile(output)) {
             throw new CliException("index: --output " + output + " is a file; expected a directory path");
         }
-        try (Embedder embedder = ModelOptions.load(args, cli)) {
+        var promptOption = PromptOptions.read(args);
+        String fallbackModel = ModelCatalog.DEFAULT_NAME;
+        if (append) {
+            fallbackModel = ModelCatalog.find(IndexStore.readManifest(output).spec().model())
+                    .map(ModelCatalog.Entry::name).orElse(ModelCatalog.DEFAULT_NAME);
+        }
+        try (Embedder embedder = ModelOptions.load(args, cli, fallbackModel)) {
             args.finish();
             SemanticSearch search;
             if (append) {
@@ -90,8 +105,20 @@ final class IndexCommand implements Command {
                     throw new CliException("index: " + output + " stores " + name(search.store().quantization())
                             + " vectors; --append cannot change that to " + name(quantization));
                 }
+                if (promptOption.isPresent()) {
+                    Prompt given = PromptOptions.resolve(args, embedder.prompts(), promptOption.get());
+                    if (!given.text().equals(search.documentPrompt().text())) {
+                        search.close();
+                        throw new CliException("index: " + output + " holds documents embedded with prompt "
+                                + search.documentPrompt().describe() + "; --append cannot add documents under "
+                                + given.describe() + " (their vectors would not compare); drop the prompt option, "
+                                + "or build a new index");
+                    }
+                }
             } else {
-                search = SemanticSearch.create(embedder, quantization);
+                Prompt prompt = PromptOptions.resolve(args, embedder.prompts(),
+                        promptOption.orElse(embedder.prompts().documentPrompt()));
+                search = SemanticSearch.create(embedder, quantization, prompt);
             }
             try (search) {
                 int before = search.size();
@@ -108,7 +135,8 @@ final class IndexCommand implements Command {
                         + " docs/s); " + output + " now holds " + String.format("%,d", manifest.count())
                         + " documents" + (before > 0 ? " (" + String.format("%,d", before) + " before)" : "")
                         + ", " + manifest.spec().dimension() + "-d " + name(quantization(search)) + " vectors, "
-                        + manifest.spec().describeModel());
+                        + manifest.spec().describeModel() + (search.documentPrompt().isEmpty() ? ""
+                        : ", document prompt " + search.documentPrompt().describe()));
             }
         }
         return 0;

@@ -36,7 +36,7 @@ final class PromptOptions {
         try {
             return prompts.resolve(prompt);
         } catch (IllegalArgumentException e) {
-            throw CliException.usage(args.command() + ": --" + e.getMessage());
+            throw CliException.usage(args.command() + ": --" + e.getMessage().replaceFirst("^prompt name", "prompt-name"));
         }
     }
 }

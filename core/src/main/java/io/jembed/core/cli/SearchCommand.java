@@ -10,6 +10,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.jembed.core.Embedder;
 import io.jembed.core.index.IndexStore;
+import io.jembed.core.index.Manifest;
+import io.jembed.core.model.ModelCatalog;
+import io.jembed.core.model.Prompt;
 import io.jembed.core.search.SemanticSearch;
 
 /**
@@ -55,7 +58,13 @@ final class SearchCommand implements Command {
                   --id-field NAME    JSON field of a question's id (default id)
                   --text-field NAME  JSON field of a question's text (default text)
                   --on-error MODE    fail (default) or skip malformed question lines
-                """ + ModelOptions.USAGE;
+                """ + PromptOptions.USAGE + """
+
+                  (default: the query prompt of the model the index was built with, as
+                  sentence-transformers' encode_query: e5's "query: ", bge's instruction)
+                """ + ModelOptions.USAGE + """
+
+                  (default model: the catalogue model the index was built with, else as above)""";
     }
 
     @Override
@@ -73,20 +82,25 @@ final class SearchCommand implements Command {
         if (queries.isPresent() && !args.positionals().isEmpty()) {
             throw CliException.usage("search: give either a question or --queries, not both");
         }
-        int size = IndexStore.readManifest(indexDir).count();
+        var promptOption = PromptOptions.read(args);
+        Manifest manifest = IndexStore.readManifest(indexDir);
+        int size = manifest.count();
         if (k > size) {
             throw CliException.usage("search: -k " + k + " asks for more documents than " + indexDir + " holds ("
                     + size + ")");
         }
-        try (Embedder embedder = ModelOptions.load(args, cli);
+        String indexModel = ModelCatalog.find(manifest.spec().model()).map(ModelCatalog.Entry::name)
+                .orElse(ModelCatalog.DEFAULT_NAME);
+        try (Embedder embedder = ModelOptions.load(args, cli, indexModel);
              SemanticSearch search = SemanticSearch.open(embedder, indexDir)) {
             args.finish();
+            Prompt prompt = PromptOptions.resolve(args, embedder.prompts(), promptOption.orElse(search.queryPrompt()));
             if (queries.isPresent()) {
-                batch(search, queries.get(), output, reading, k, cli);
+                batch(search, queries.get(), output, reading, k, prompt, cli);
             } else if (json) {
-                printJson(cli.out(), args.positionals().get(0), search.search(args.positionals().get(0), k));
+                printJson(cli.out(), args.positionals().get(0), search.search(args.positionals().get(0), k, prompt));
             } else {
-                print(cli.out(), search.search(args.positionals().get(0), k));
+                print(cli.out(), search.search(args.positionals().get(0), k, prompt));
             }
         }
         return 0;
@@ -138,7 +152,7 @@ final class SearchCommand implements Command {
     }
 
     private static void batch(SemanticSearch search, String queries, String output, TextInput.Options reading, int k,
-                              Cli cli) throws Exception {
+                              Prompt prompt, Cli cli) throws Exception {
         int batchSize = search.embedder().batchSize();
         long start = System.nanoTime();
         Progress progress = new Progress(cli, "queries", Progress.countLines(queries, cli.progressOnStderr()));
@@ -146,7 +160,7 @@ final class SearchCommand implements Command {
              TextOutput out = TextOutput.open(output, cli.out());
              JsonGenerator json = out.jsonLines()) {
             long answered = in.forEachBatch(batchSize, batch -> {
-                List<List<SemanticSearch.Hit>> results = search.search(TextInput.texts(batch), k);
+                List<List<SemanticSearch.Hit>> results = search.search(TextInput.texts(batch), k, prompt);
                 for (int i = 0; i < batch.size(); i++) {
                     json.writeStartObject();
                     json.writeFieldName("id");

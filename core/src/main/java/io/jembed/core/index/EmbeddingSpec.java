@@ -3,6 +3,8 @@ package io.jembed.core.index;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
+import io.jembed.core.model.Prompt;
+import io.jembed.core.model.Prompts;
 import io.jembed.core.pooling.PoolingConfig;
 
 /**
@@ -15,8 +17,12 @@ import io.jembed.core.pooling.PoolingConfig;
  * @param dimension   floats per vector
  * @param pooling     pooling modes as {@link PoolingConfig#describe()} writes them (e.g. "mean")
  * @param normalize   whether the model L2-normalises its sentence vectors
+ * @param prompts     the model's prompts (config_sentence_transformers.json); queries take the query
+ *                    prompt from them
+ * @param documentPrompt the resolved prompt the documents were embedded with
  */
-public record EmbeddingSpec(String model, String modelSha256, int dimension, String pooling, boolean normalize) {
+public record EmbeddingSpec(String model, String modelSha256, int dimension, String pooling, boolean normalize,
+                            Prompts prompts, Prompt documentPrompt) {
 
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
@@ -32,12 +38,35 @@ public record EmbeddingSpec(String model, String modelSha256, int dimension, Str
             throw new IllegalArgumentException("embedding spec dimension: expected >= 1, found " + dimension);
         }
         Objects.requireNonNull(pooling, "pooling");
+        Objects.requireNonNull(prompts, "prompts");
+        Objects.requireNonNull(documentPrompt, "documentPrompt");
+        if (!documentPrompt.isResolved()) {
+            throw new IllegalArgumentException("embedding spec document prompt: expected its text, found only the name "
+                    + documentPrompt.describe());
+        }
         pooling = PoolingConfig.parse(pooling, normalize).describe();
     }
 
-    /** The spec of a model with this pooling configuration. */
-    public static EmbeddingSpec of(String model, String modelSha256, int dimension, PoolingConfig pooling) {
-        return new EmbeddingSpec(model, modelSha256, dimension, pooling.describe(), pooling.normalize());
+    /** A spec without prompts (what a version-1 index records). */
+    public EmbeddingSpec(String model, String modelSha256, int dimension, String pooling, boolean normalize) {
+        this(model, modelSha256, dimension, pooling, normalize, Prompts.NONE, Prompt.NONE);
+    }
+
+    /** The spec of a model with this pooling configuration and prompts, documents embedded with documentPrompt. */
+    public static EmbeddingSpec of(String model, String modelSha256, int dimension, PoolingConfig pooling,
+                                   Prompts prompts, Prompt documentPrompt) {
+        return new EmbeddingSpec(model, modelSha256, dimension, pooling.describe(), pooling.normalize(), prompts,
+                documentPrompt);
+    }
+
+    /** The same spec with documents embedded under another (resolved) prompt. */
+    public EmbeddingSpec withDocumentPrompt(Prompt prompt) {
+        return new EmbeddingSpec(model, modelSha256, dimension, pooling, normalize, prompts, prompt);
+    }
+
+    /** The prompt queries take by default: the recorded prompts' query prompt (encode_query's rule). */
+    public Prompt queryPrompt() {
+        return prompts.queryPrompt();
     }
 
     /** "mean" or "mean+normalize", as messages show the pooling. */

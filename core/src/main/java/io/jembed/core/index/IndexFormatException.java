@@ -16,6 +16,8 @@ public final class IndexFormatException extends IOException {
     public enum Reason {
         /** No such directory, a file in its place, no manifest.json, or a non-empty directory to write into. */
         NOT_AN_INDEX,
+        /** The index was built with other prompts than the model now has, or appended to under another document prompt. */
+        PROMPTS_MISMATCH,
         /** manifest.json is not valid JSON or lacks a field or has a bad value. */
         BAD_MANIFEST,
         /** manifest.json has a format_version this jembed does not read. */

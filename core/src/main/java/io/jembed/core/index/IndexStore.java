@@ -278,11 +278,25 @@ public final class IndexStore implements AutoCloseable {
             throw new IndexFormatException(IndexFormatException.Reason.DIMENSION_MISMATCH, dir,
                     "index dimension: expected " + expected.dimension() + ", found " + found.dimension());
         }
+        if (!expected.prompts().equals(found.prompts())) {
+            throw new IndexFormatException(IndexFormatException.Reason.PROMPTS_MISMATCH, dir, "index prompts: expected "
+                    + describe(expected.prompts()) + " (the model's config_sentence_transformers.json), found "
+                    + describe(found.prompts()) + " in manifest.json; use the model directory the index was built "
+                    + "with, or rebuild the index");
+        }
         if (!expected.pooling().equals(found.pooling()) || expected.normalize() != found.normalize()) {
             throw new IndexFormatException(IndexFormatException.Reason.POOLING_MISMATCH, dir, "index pooling: expected "
                     + expected.describePooling() + ", found " + found.describePooling()
                     + "; use the pooling the index was built with, or rebuild the index");
         }
+    }
+
+    private static String describe(io.jembed.core.model.Prompts prompts) {
+        if (prompts.isEmpty()) {
+            return "no prompts";
+        }
+        return prompts.prompts() + (prompts.defaultPromptName() == null ? "" : " (default "
+                + prompts.defaultPromptName() + ")");
     }
 
     public EmbeddingSpec spec() {

@@ -1,12 +1,17 @@
 package io.jembed.core.index;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.jembed.core.model.Prompt;
+import io.jembed.core.model.Prompts;
 
 /**
  * An index directory's {@code manifest.json}: what produced the vectors, how many there are, and
@@ -16,12 +21,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * <pre>{@code
  * {
  *   "format": "jembed-index",
- *   "format_version": 1,
+ *   "format_version": 2,
  *   "model": "all-MiniLM-L6-v2",
  *   "model_sha256": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
  *   "dimension": 384,
  *   "pooling": "mean",
  *   "normalize": true,
+ *   "prompts": {"query": "query: ", "document": "passage: "},
+ *   "default_prompt_name": null,
+ *   "document_prompt": {"name": "document", "text": "passage: "},
  *   "count": 220,
  *   "quantization": "none",
  *   "generation": 3,
@@ -32,7 +40,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * }
  * }</pre>
  *
- * @param formatVersion  layout version; this jembed reads {@value #FORMAT_VERSION}
+ * <p>Version 2 added the prompts: the model's ({@code prompts}, {@code default_prompt_name}, as its
+ * config_sentence_transformers.json has them) and the one the documents were embedded with
+ * ({@code document_prompt}; name null for a literal prompt, text "" for none). Version 1 manifests
+ * (no prompts) are read as an index built without prompts.
+ *
+ * @param formatVersion  layout version; this jembed writes {@value #FORMAT_VERSION} and reads 1 too
  * @param spec           model, dimension, pooling and normalisation of the vectors
  * @param count          number of documents and vectors
  * @param quantization   scan storage; INT8 files also hold the int8 copy
@@ -47,8 +60,8 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, int count, Quantiz
 
     /** The value of the "format" field. */
     public static final String FORMAT = "jembed-index";
-    /** The layout version this jembed writes and reads. */
-    public static final int FORMAT_VERSION = 1;
+    /** The layout version this jembed writes; it reads 1 as well. */
+    public static final int FORMAT_VERSION = 2;
 
     public Manifest {
         Objects.requireNonNull(spec, "spec");
@@ -80,6 +93,14 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, int count, Quantiz
         json.put("dimension", spec.dimension());
         json.put("pooling", spec.pooling());
         json.put("normalize", spec.normalize());
+        if (formatVersion >= 2) {
+            ObjectNode prompts = json.putObject("prompts");
+            spec.prompts().prompts().forEach(prompts::put);
+            json.put("default_prompt_name", spec.prompts().defaultPromptName());
+            ObjectNode document = json.putObject("document_prompt");
+            document.put("name", spec.documentPrompt().name());
+            document.put("text", spec.documentPrompt().text());
+        }
         json.put("count", count);
         json.put("quantization", quantization.name().toLowerCase(Locale.ROOT));
         json.put("generation", generation);
@@ -108,7 +129,7 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, int count, Quantiz
                     + "'format': expected \"" + FORMAT + "\", found " + (format == null ? "none" : format));
         }
         int version = (int) integer(json, "format_version", dir, 1, Integer.MAX_VALUE);
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != 1) {
             throw new IndexFormatException(IndexFormatException.Reason.UNSUPPORTED_VERSION, dir,
                     "manifest.json format_version: expected " + FORMAT_VERSION + ", found " + version
                             + (version > FORMAT_VERSION ? " (written by a newer jembed)" : ""));
@@ -125,9 +146,11 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, int count, Quantiz
                     + quantizationName + "\"");
         }
         try {
+            Prompts prompts = version >= 2 ? prompts(json, dir) : Prompts.NONE;
+            Prompt documentPrompt = version >= 2 ? documentPrompt(json, dir) : Prompt.NONE;
             EmbeddingSpec spec = new EmbeddingSpec(text(json, "model", dir), text(json, "model_sha256", dir),
                     (int) integer(json, "dimension", dir, 1, Integer.MAX_VALUE), text(json, "pooling", dir),
-                    bool(json, "normalize", dir));
+                    bool(json, "normalize", dir), prompts, documentPrompt);
             return new Manifest(version, spec, (int) integer(json, "count", dir, 0, Integer.MAX_VALUE), quantization,
                     integer(json, "generation", dir, 1, Long.MAX_VALUE), text(json, "vectors_file", dir),
                     integer(json, "vectors_bytes", dir, 0, Long.MAX_VALUE), text(json, "documents_file", dir),
@@ -135,6 +158,38 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, int count, Quantiz
         } catch (IllegalArgumentException e) {
             throw new IndexFormatException(IndexFormatException.Reason.BAD_MANIFEST, dir, e.getMessage(), e);
         }
+    }
+
+    private static Prompts prompts(JsonNode json, Path dir) throws IndexFormatException {
+        JsonNode node = json.get("prompts");
+        if (node == null || !node.isObject()) {
+            throw bad(dir, "manifest.json field 'prompts': expected an object of name: text, found " + describe(node));
+        }
+        Map<String, String> prompts = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> prompt : node.properties()) {
+            if (!prompt.getValue().isTextual()) {
+                throw bad(dir, "manifest.json field 'prompts." + prompt.getKey() + "': expected a string, found "
+                        + prompt.getValue());
+            }
+            prompts.put(prompt.getKey(), prompt.getValue().textValue());
+        }
+        JsonNode defaultName = json.get("default_prompt_name");
+        if (defaultName != null && !defaultName.isNull() && !defaultName.isTextual()) {
+            throw bad(dir, "manifest.json field 'default_prompt_name': expected null or a string, found " + defaultName);
+        }
+        return new Prompts(prompts, defaultName == null || defaultName.isNull() ? null : defaultName.textValue());
+    }
+
+    private static Prompt documentPrompt(JsonNode json, Path dir) throws IndexFormatException {
+        JsonNode node = json.get("document_prompt");
+        JsonNode name = node == null ? null : node.get("name");
+        JsonNode text = node == null ? null : node.get("text");
+        if (node == null || !node.isObject() || text == null || !text.isTextual()
+                || name == null || !(name.isNull() || name.isTextual())) {
+            throw bad(dir, "manifest.json field 'document_prompt': expected {\"name\": null or a string, \"text\": "
+                    + "a string}, found " + describe(node));
+        }
+        return name.isNull() ? Prompt.text(text.textValue()) : new Prompt(name.textValue(), text.textValue());
     }
 
     private static IndexFormatException bad(Path dir, String detail) {

@@ -15,12 +15,19 @@ import io.jembed.core.index.EmbeddingSpec;
 import io.jembed.core.index.IndexStore;
 import io.jembed.core.index.Manifest;
 import io.jembed.core.index.Quantization;
+import io.jembed.core.model.Prompt;
 
 /**
  * Semantic search over a corpus: documents are embedded with an {@link Embedder} and kept in a
  * flat cosine index; a question is embedded with the same model and answered with the most
  * similar documents. What {@code datasets} + FAISS {@code IndexFlatIP} + a sentence-transformers
  * model do in Python.
+ *
+ * <p>Prompts follow sentence-transformers' {@code encode_document} / {@code encode_query}: documents
+ * are embedded with the model's document prompt (e5's {@code "passage: "}) and questions with its
+ * query prompt (e5's {@code "query: "}, bge's instruction), unless told otherwise. The index records
+ * both the model's prompts and the document prompt it used, so a reopened index embeds new
+ * documents and questions the same way.
  *
  * <pre>{@code
  * try (Embedder embedder = Embedder.load(modelDir);
@@ -47,50 +54,83 @@ public final class SemanticSearch implements AutoCloseable {
         this.store = store;
     }
 
-    /** An empty in-memory index for the embedder's model. */
+    /** An empty in-memory index for the embedder's model, documents under the model's document prompt. */
     public static SemanticSearch create(Embedder embedder) throws IOException {
         return create(embedder, Quantization.NONE);
     }
 
     /** An empty in-memory index, optionally with int8 storage (exact re-scoring of the top candidates). */
     public static SemanticSearch create(Embedder embedder, Quantization quantization) throws IOException {
-        return new SemanticSearch(embedder, IndexStore.create(spec(embedder), quantization, embedder.threads()));
+        return create(embedder, quantization, embedder.prompts().documentPrompt());
+    }
+
+    /** An empty in-memory index whose documents are embedded under documentPrompt (named or literal). */
+    public static SemanticSearch create(Embedder embedder, Quantization quantization, Prompt documentPrompt)
+            throws IOException {
+        return new SemanticSearch(embedder, IndexStore.create(spec(embedder, embedder.resolve(documentPrompt)),
+                quantization, embedder.threads()));
     }
 
     /**
-     * Opens a saved index directory, refusing it if it was built with another model, dimension
-     * or pooling than the embedder's.
+     * Opens a saved index directory, refusing it if it was built with another model, dimension,
+     * pooling or prompts than the embedder's. New documents take the index's document prompt.
      */
     public static SemanticSearch open(Embedder embedder, Path indexDir) throws IOException {
-        return new SemanticSearch(embedder, IndexStore.open(indexDir, spec(embedder), embedder.threads()));
+        return new SemanticSearch(embedder, IndexStore.open(indexDir,
+                spec(embedder, embedder.prompts().documentPrompt()), embedder.threads()));
     }
 
-    /** What an index built with this embedder records about it: model name and checksum, dimension, pooling. */
+    /** What an index built with this embedder records: model name and checksum, dimension, pooling, prompts. */
     public static EmbeddingSpec spec(Embedder embedder) throws IOException {
-        return EmbeddingSpec.of(embedder.modelName(), embedder.weightsChecksum(), embedder.dimension(),
-                embedder.pooling());
+        return spec(embedder, embedder.prompts().documentPrompt());
     }
 
-    /** Embeds the documents (in batches) and adds them; returns the new size of the index. */
+    private static EmbeddingSpec spec(Embedder embedder, Prompt documentPrompt) throws IOException {
+        return EmbeddingSpec.of(embedder.modelName(), embedder.weightsChecksum(), embedder.dimension(),
+                embedder.pooling(), embedder.prompts(), documentPrompt);
+    }
+
+    /** The prompt documents are embedded with (recorded in the manifest). */
+    public Prompt documentPrompt() {
+        return store.spec().documentPrompt();
+    }
+
+    /** The prompt questions are embedded with unless a search names another. */
+    public Prompt queryPrompt() {
+        return store.spec().queryPrompt();
+    }
+
+    /** Embeds the documents (in batches, under the document prompt) and adds them; returns the new size. */
     public int index(List<Document> corpus) {
         Objects.requireNonNull(corpus, "corpus");
         List<String> texts = new ArrayList<>(corpus.size());
         for (Document document : corpus) {
             texts.add(document.text());
         }
-        store.add(corpus, embedder.embed(texts));
+        store.add(corpus, embedder.embed(texts, documentPrompt()));
         return store.size();
     }
 
-    /** The k documents most similar to the question, best first (fewer if the index is smaller). */
+    /** The k documents most similar to the question (under the query prompt), best first (fewer if the index is smaller). */
     public List<Hit> search(String question, int k) {
-        return hits(store.search(embedder.embed(question), checkK(k)));
+        return search(question, k, queryPrompt());
+    }
+
+    /** {@link #search(String, int)} with the question embedded under another prompt. */
+    public List<Hit> search(String question, int k, Prompt queryPrompt) {
+        checkK(k);
+        return hits(store.search(embedder.embed(question, queryPrompt), k));
     }
 
     /** {@link #search(String, int)} for many questions, scanned together. */
     public List<List<Hit>> search(List<String> questions, int k) {
+        return search(questions, k, queryPrompt());
+    }
+
+    /** {@link #search(List, int)} with the questions embedded under another prompt. */
+    public List<List<Hit>> search(List<String> questions, int k, Prompt queryPrompt) {
         checkK(k);
-        float[][] queries = embedder.embed(questions);
+        float[][] queries = embedder.embed(questions, queryPrompt);
         List<List<Hit>> results = new ArrayList<>(questions.size());
         for (List<IndexStore.Match> matches : store.search(queries, k)) {
             results.add(hits(matches));
