@@ -131,7 +131,7 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, int count, Quantiz
         int version = (int) integer(json, "format_version", dir, 1, Integer.MAX_VALUE);
         if (version != FORMAT_VERSION && version != 1) {
             throw new IndexFormatException(IndexFormatException.Reason.UNSUPPORTED_VERSION, dir,
-                    "manifest.json format_version: expected " + FORMAT_VERSION + ", found " + version
+                    "manifest.json format_version: expected 1 or " + FORMAT_VERSION + ", found " + version
                             + (version > FORMAT_VERSION ? " (written by a newer jembed)" : ""));
         }
         String quantizationName = text(json, "quantization", dir);

@@ -82,7 +82,7 @@ class IndexStoreTest {
         Path dir = temp.resolve("index");
         try (IndexStore memory = store(quantization, 50)) {
             Manifest manifest = memory.save(dir);
-            assertEquals(new Manifest(1, SPEC, 50, quantization, 1, "vectors.1.safetensors",
+            assertEquals(new Manifest(2, SPEC, 50, quantization, 1, "vectors.1.safetensors",
                     Files.size(dir.resolve("vectors.1.safetensors")), "documents.1.jsonl",
                     Files.size(dir.resolve("documents.1.jsonl"))), manifest);
             assertEquals(manifest, IndexStore.readManifest(dir));
@@ -334,6 +334,50 @@ class IndexStoreTest {
     }
 
     @Test
+    void versionOneManifestsStillOpenAsIndexesWithoutPrompts() throws IOException {
+        Path dir = temp.resolve("index");
+        try (IndexStore store = store(Quantization.NONE, 5)) {
+            store.save(dir);
+        }
+        Path manifest = dir.resolve("manifest.json");
+        ObjectNode json = (ObjectNode) JSON.readTree(manifest.toFile());
+        json.put("format_version", 1);
+        json.remove(List.of("prompts", "default_prompt_name", "document_prompt"));
+        Files.writeString(manifest, json.toString());
+        try (IndexStore opened = IndexStore.open(dir, SPEC, 1)) {
+            assertEquals(5, opened.size());
+            assertEquals(io.jembed.core.model.Prompts.NONE, opened.spec().prompts());
+            assertEquals(io.jembed.core.model.Prompt.NONE, opened.spec().documentPrompt());
+            opened.save(dir); // an append rewrites it as version 2
+        }
+        assertEquals(2, IndexStore.readManifest(dir).formatVersion());
+    }
+
+    @Test
+    void promptsAreRecordedAndAnIndexRefusesAModelWithOtherPrompts() throws IOException {
+        var ordered = new java.util.LinkedHashMap<String, String>();
+        ordered.put("query", "query: ");
+        ordered.put("document", "passage: ");
+        var e5 = new io.jembed.core.model.Prompts(ordered, null);
+        EmbeddingSpec prompted = new EmbeddingSpec("test-model", "a".repeat(64), DIM, "mean", true, e5,
+                new io.jembed.core.model.Prompt("document", "passage: "));
+        Path dir = temp.resolve("index");
+        try (IndexStore store = IndexStore.create(prompted, Quantization.NONE, 1)) {
+            store.add(documents(0, 3), vectors(3));
+            store.save(dir);
+        }
+        Manifest manifest = IndexStore.readManifest(dir);
+        assertEquals(e5, manifest.spec().prompts());
+        assertEquals("passage: ", manifest.spec().documentPrompt().text());
+        assertEquals("query: ", manifest.spec().queryPrompt().text());
+        IndexFormatException e = assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1));
+        assertEquals(IndexFormatException.Reason.PROMPTS_MISMATCH, e.reason());
+        assertEquals("index prompts: expected no prompts (the model's config_sentence_transformers.json), found "
+                + "{query=query: , document=passage: } in manifest.json; use the model directory the index was built "
+                + "with, or rebuild the index in " + dir, e.getMessage());
+    }
+
+    @Test
     void badManifestsAreRefusedWithTheirField() throws IOException {
         Path dir = temp.resolve("index");
         try (IndexStore store = store(Quantization.NONE, 2)) {
@@ -341,11 +385,19 @@ class IndexStoreTest {
         }
         Path manifest = dir.resolve("manifest.json");
         ObjectNode json = (ObjectNode) JSON.readTree(manifest.toFile());
-        Files.writeString(manifest, json.deepCopy().put("format_version", 2).toString());
+        Files.writeString(manifest, json.deepCopy().put("format_version", 3).toString());
         IndexFormatException version = assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1));
         assertEquals(IndexFormatException.Reason.UNSUPPORTED_VERSION, version.reason());
-        assertEquals("manifest.json format_version: expected 1, found 2 (written by a newer jembed) in " + dir,
+        assertEquals("manifest.json format_version: expected 1 or 2, found 3 (written by a newer jembed) in " + dir,
                 version.getMessage());
+        Files.writeString(manifest, json.deepCopy().put("prompts", "query: ").toString());
+        IndexFormatException prompts = assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1));
+        assertEquals("manifest.json field 'prompts': expected an object of name: text, found \"query: \" in " + dir,
+                prompts.getMessage());
+        Files.writeString(manifest, json.deepCopy().set("document_prompt", JSON.createObjectNode().put("name", 3))
+                .toString());
+        assertEquals(IndexFormatException.Reason.BAD_MANIFEST,
+                assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).reason());
         Files.writeString(manifest, json.deepCopy().put("vectors_file", "../secret").toString());
         assertEquals("manifest vectors_file: expected a file name inside the index directory, found '../secret' in "
                 + dir, assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).getMessage());

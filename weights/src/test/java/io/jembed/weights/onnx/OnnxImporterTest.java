@@ -139,6 +139,25 @@ class OnnxImporterTest {
     }
 
     @Test
+    void dynamicallyQuantisedGraphIsRefusedAsSuch() {
+        // onnxruntime's quantize_dynamic (the "-q" exports): activations quantised at run time, MatMulInteger
+        // on uint8 weights with zero-point tensors, which the dtype check alone would report confusingly.
+        List<ProtoWriter> nodes = linearNodes();
+        nodes.add(node("DynamicQuantizeLinear", "/dense/DQ", names("/emb"), names("/q", "/scale", "/zero_point")));
+        nodes.add(node("MatMulInteger", "/dense/MatMulInteger", names("/q", "onnx::MatMul_7_quantized", "/zero_point",
+                "onnx::MatMul_7_zero_point"), names("/mmi")));
+        List<ProtoWriter> inits = linearInitializers();
+        inits.add(ProtoWriter.tensor("onnx::MatMul_7_quantized", OnnxDataType.UINT8, new long[] {4, 3}, new byte[12]));
+        inits.add(ProtoWriter.tensor("onnx::MatMul_7_zero_point", OnnxDataType.UINT8, new long[] {}, new byte[1]));
+
+        OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> importGraph(nodes, inits));
+        assertEquals(OnnxFormatException.Reason.UNSUPPORTED_DTYPE, e.reason());
+        assertTrue(e.getMessage().contains("int8 dynamically-quantised graph (DynamicQuantizeLinear/MatMulInteger); "
+                + "use the fp32 export"), e.getMessage());
+        assertTrue(!e.getMessage().contains("zero_point"), e.getMessage());
+    }
+
+    @Test
     void int8WeightsFailNamingTheDtype() {
         List<ProtoWriter> inits = linearInitializers();
         inits.add(ProtoWriter.tensor("onnx::MatMul_7_quantized", OnnxDataType.INT8, new long[] {4, 3}, new byte[12]));
