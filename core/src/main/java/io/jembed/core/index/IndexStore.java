@@ -347,6 +347,11 @@ public final class IndexStore implements AutoCloseable {
         }
     }
 
+    /** The stored (unit-length float32) vector at a position. */
+    public float[] vector(int position) {
+        return index.vector(position);
+    }
+
     /**
      * The document at a position.
      *
