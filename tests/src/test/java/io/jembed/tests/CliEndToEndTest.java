@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,8 +22,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.jembed.core.Embedder;
-import io.jembed.core.cli.Cli;
-import io.jembed.core.cli.Main;
 import io.jembed.core.index.IndexStore;
 
 /**
@@ -34,9 +30,6 @@ import io.jembed.core.index.IndexStore;
  * each a clear message, a non-zero exit code, and no half-written output.
  */
 class CliEndToEndTest {
-
-    record Run(int code, String out, String err) {
-    }
 
     static final ObjectMapper JSON = new ObjectMapper();
     static Path model;
@@ -58,15 +51,11 @@ class CliEndToEndTest {
         }
     }
 
-    static Run run(String... words) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
+    static CliRun run(String... words) {
         List<String> all = new ArrayList<>(List.of(words));
         all.add("--model");
         all.add(model.toString());
-        int code = Main.run(all.toArray(String[]::new), new Cli(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), false, false));
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return CliRun.run(all.toArray(String[]::new));
     }
 
     static Path write(String name, String content) throws IOException {
@@ -90,7 +79,7 @@ class CliEndToEndTest {
                 {"id": {"k": [1, 2]}, "text": "ünïcödé 中文 🙂"}
                 """);
         Path output = dir.resolve("embed-out.jsonl");
-        Run run = run("embed", "--input", input.toString(), "--output", output.toString(), "--batch-size", "2");
+        CliRun run = run("embed", "--input", input.toString(), "--output", output.toString(), "--batch-size", "2");
         assertEquals(0, run.code(), run.err());
         List<JsonNode> lines = lines(output);
         assertEquals(3, lines.size());
@@ -119,13 +108,13 @@ class CliEndToEndTest {
     void malformedLineFailsWithItsNumberAndLeavesTheOldOutput() throws IOException {
         Path input = write("bad.jsonl", "{\"id\": 1, \"text\": \"fine\"}\n{\"id\": 2 \"text\": \"no comma\"}\n");
         Path output = write("kept.jsonl", "old content\n");
-        Run run = run("embed", "--input", input.toString(), "--output", output.toString());
+        CliRun run = run("embed", "--input", input.toString(), "--output", output.toString());
         assertEquals(1, run.code());
         assertTrue(run.err().contains("line 2") && run.err().contains("not valid JSON"), run.err());
         assertFalse(run.err().contains("at io.jembed"), "no stack trace without --verbose: " + run.err());
         assertEquals("old content\n", Files.readString(output), "a failed run must not touch the old output");
 
-        Run skip = run("embed", "--input", input.toString(), "--output", output.toString(), "--on-error", "skip");
+        CliRun skip = run("embed", "--input", input.toString(), "--output", output.toString(), "--on-error", "skip");
         assertEquals(0, skip.code(), skip.err());
         assertTrue(skip.err().contains("skipped") && skip.err().contains("line 2"), skip.err());
         assertEquals(1, lines(output).size());
@@ -140,7 +129,7 @@ class CliEndToEndTest {
         System.arraycopy(good, 0, all, 0, good.length);
         System.arraycopy(bad, 0, all, good.length, bad.length);
         Files.write(input, all);
-        Run run = run("embed", "--input", input.toString(), "--output", dir.resolve("latin1-out.jsonl").toString());
+        CliRun run = run("embed", "--input", input.toString(), "--output", dir.resolve("latin1-out.jsonl").toString());
         assertEquals(1, run.code());
         assertTrue(run.err().contains("line 2") && run.err().contains("UTF-8"), run.err());
         assertFalse(Files.exists(dir.resolve("latin1-out.jsonl")));
@@ -154,7 +143,7 @@ class CliEndToEndTest {
         corpus.append("{\"id\": \"big\", \"text\": \"").append("a very long document ".repeat(250_000)).append("\"}\n");
         Path input = write("corpus.jsonl", corpus.toString());
         Path index = dir.resolve("index");
-        Run built = run("index", "--input", input.toString(), "--output", index.toString());
+        CliRun built = run("index", "--input", input.toString(), "--output", index.toString());
         assertEquals(0, built.code(), built.err());
         try (IndexStore store = IndexStore.open(index, 1)) {
             assertEquals(3, store.size());
@@ -162,7 +151,7 @@ class CliEndToEndTest {
             assertEquals("geo", store.document(0).fields().get("topic").asText(), "extra fields are kept");
         }
 
-        Run search = run("search", "--index", index.toString(), "-k", "1", "--json", "Which way does the Nile flow?");
+        CliRun search = run("search", "--index", index.toString(), "-k", "1", "--json", "Which way does the Nile flow?");
         assertEquals(0, search.code(), search.err());
         JsonNode hits = JSON.readTree(search.out()).get("hits");
         assertEquals("nile", hits.get(0).get("id").asText());
@@ -177,7 +166,7 @@ class CliEndToEndTest {
         assertEquals(2, answers.get(1).get("hits").size());
         assertTrue(answers.get(1).get("hits").get(0).get("score").isNumber());
 
-        Run again = run("index", "--input", input.toString(), "--output", index.toString());
+        CliRun again = run("index", "--input", input.toString(), "--output", index.toString());
         assertEquals(1, again.code());
         assertTrue(again.err().contains("already holds an index of 3 documents"), again.err());
 
@@ -187,10 +176,10 @@ class CliEndToEndTest {
             assertEquals(4, store.size());
         }
 
-        Run zero = run("search", "--index", index.toString(), "-k", "0", "river");
+        CliRun zero = run("search", "--index", index.toString(), "-k", "0", "river");
         assertEquals(2, zero.code());
         assertTrue(zero.err().contains("-k") || zero.err().contains("--k"), zero.err());
-        Run tooMany = run("search", "--index", index.toString(), "-k", "5", "river");
+        CliRun tooMany = run("search", "--index", index.toString(), "-k", "5", "river");
         assertEquals(2, tooMany.code());
         assertTrue(tooMany.err().contains("holds (4)"), tooMany.err());
     }
@@ -199,13 +188,13 @@ class CliEndToEndTest {
     void emptyCorpusAndMissingTextFieldWriteNothing() throws IOException {
         Path empty = write("empty.jsonl", "\n\n");
         Path target = dir.resolve("empty-index");
-        Run run = run("index", "--input", empty.toString(), "--output", target.toString());
+        CliRun run = run("index", "--input", empty.toString(), "--output", target.toString());
         assertEquals(1, run.code());
         assertTrue(run.err().contains("no documents"), run.err());
         assertFalse(IndexStore.isIndex(target));
 
         Path noText = write("notext.jsonl", "{\"id\": 1, \"body\": \"text under another name\"}\n");
-        Run missing = run("index", "--input", noText.toString(), "--output", dir.resolve("notext-index").toString());
+        CliRun missing = run("index", "--input", noText.toString(), "--output", dir.resolve("notext-index").toString());
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("line 1") && missing.err().contains("\"text\"")
                 && missing.err().contains("body"), missing.err());
@@ -214,7 +203,7 @@ class CliEndToEndTest {
 
     @Test
     void notAnIndexAndTruncatedVectorsAreRefused() throws IOException {
-        Run notIndex = run("search", "--index", dir.toString(), "anything");
+        CliRun notIndex = run("search", "--index", dir.toString(), "anything");
         assertEquals(1, notIndex.code());
         assertTrue(notIndex.err().contains("not a jembed index"), notIndex.err());
 
@@ -228,7 +217,7 @@ class CliEndToEndTest {
         try (RandomAccessFile file = new RandomAccessFile(vectors.toFile(), "rw")) {
             file.setLength(file.length() - 100);
         }
-        Run truncated = run("search", "--index", index.toString(), "-k", "1", "one");
+        CliRun truncated = run("search", "--index", index.toString(), "-k", "1", "one");
         assertEquals(1, truncated.code());
         assertTrue(truncated.err().contains(vectors.getFileName().toString()), truncated.err());
         assertFalse(truncated.err().contains("at io.jembed"), truncated.err());
@@ -236,7 +225,7 @@ class CliEndToEndTest {
 
     @Test
     void similarityPrintsTheLabelledMatrix() {
-        Run run = run("similarity", "I took my dog for a walk", "I took my cat for a walk", "Today is going to rain");
+        CliRun run = run("similarity", "I took my dog for a walk", "I took my cat for a walk", "Today is going to rain");
         assertEquals(0, run.code(), run.err());
         assertTrue(run.out().contains("S1      1.0000  0.8291  0.1702"), run.out());
         assertTrue(run.out().contains("S3      0.1702  0.1740  1.0000"), run.out());
@@ -244,7 +233,7 @@ class CliEndToEndTest {
 
     @Test
     void demoAnswersEveryBundledQuestionWithItsPassage() {
-        Run run = run("demo");
+        CliRun run = run("demo");
         assertEquals(0, run.code(), run.err());
         assertTrue(run.out().contains("ranked first for 10 of 10 questions"), run.out());
     }

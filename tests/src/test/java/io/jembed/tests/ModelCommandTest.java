@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,8 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.jembed.core.Embedder;
-import io.jembed.core.cli.Cli;
-import io.jembed.core.cli.Main;
 import io.jembed.core.model.ModelCatalog;
 import io.jembed.core.model.ModelDirectory;
 import io.jembed.weights.SafetensorsReader;
@@ -28,26 +23,15 @@ import io.jembed.weights.SafetensorsReader;
 /** {@code jembed model list|info|import} and {@code --model NAME|DIR} on the real catalogue models. */
 class ModelCommandTest {
 
-    record Run(int code, String out, String err) {
-    }
-
     @TempDir
     Path dir;
-
-    static Run run(String... words) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(words, new Cli(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), false, false));
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
 
     @Test
     void listShowsEveryCatalogueModelWithItsSettings() {
         for (ModelCatalog.Entry entry : ModelCatalog.entries()) {
             Requirements.catalogueModel(entry.name());
         }
-        Run list = run("model", "list");
+        CliRun list = CliRun.run("model", "list");
         assertEquals(0, list.code(), list.err());
         List<String> lines = list.out().lines().toList();
         assertEquals(5, lines.size(), list.out());
@@ -62,25 +46,25 @@ class ModelCommandTest {
     @Test
     void infoTakesANameOrADirectory() {
         Path e5 = Requirements.catalogueModel("e5-small-v2");
-        Run byName = run("model", "info", "e5-small-v2");
-        Run byDir = run("model", "info", e5.toString());
+        CliRun byName = CliRun.run("model", "info", "e5-small-v2");
+        CliRun byDir = CliRun.run("model", "info", e5.toString());
         assertEquals(0, byName.code(), byName.err());
         assertEquals(byName.out(), byDir.out());
         assertTrue(byName.out().contains("prompts           query: \"query: \", document: \"passage: \""), byName.out());
         assertTrue(byName.out().contains("max length        512 tokens"), byName.out());
-        Run zh = run("model", "info", "--model", "bge-small-zh-v1.5");
+        CliRun zh = CliRun.run("model", "info", "--model", "bge-small-zh-v1.5");
         assertTrue(zh.out().contains("tokenizer         tokenizer.json, 21128 tokens, input lowercased (do_lower_case)"),
                 zh.out());
     }
 
     @Test
     void unknownModelNameListsTheCatalogue() {
-        Run run = run("similarity", "--model", "bge-large-en", "a", "b");
+        CliRun run = CliRun.run("similarity", "--model", "bge-large-en", "a", "b");
         assertEquals(1, run.code());
         assertEquals("jembed similarity: model 'bge-large-en' (from --model): expected a catalogue model "
                 + "(all-MiniLM-L6-v2, bge-small-en-v1.5, e5-small-v2, bge-small-zh-v1.5) or a model directory, "
                 + "found neither\n", run.err());
-        Run setup = run("model", "setup", "bge-large-en");
+        CliRun setup = CliRun.run("model", "setup", "bge-large-en");
         assertEquals(2, setup.code());
         assertTrue(setup.err().contains("expected a catalogue model"), setup.err());
     }
@@ -100,7 +84,7 @@ class ModelCommandTest {
             }
         }
         Path output = dir.resolve("imported");
-        Run imported = run("model", "import", "--onnx", onnx.toString(), "--tokenizer", tokenizer.toString(),
+        CliRun imported = CliRun.run("model", "import", "--onnx", onnx.toString(), "--tokenizer", tokenizer.toString(),
                 "--pooling", "cls", "--max-seq-length", "512", "--do-lower-case",
                 "--prompt", "query=Represent this sentence for searching relevant passages: ", "--output", output.toString());
         assertEquals(0, imported.code(), imported.err());
@@ -131,19 +115,19 @@ class ModelCommandTest {
             assertFalse(files.anyMatch(p -> p.getFileName().toString().startsWith(".imported.tmp")), "staging left");
         }
 
-        Run again = run("model", "import", "--onnx", onnx.toString(), "--tokenizer", tokenizer.toString(),
+        CliRun again = CliRun.run("model", "import", "--onnx", onnx.toString(), "--tokenizer", tokenizer.toString(),
                 "--pooling", "cls", "--output", output.toString());
         assertEquals(1, again.code());
         assertTrue(again.err().contains(output + " exists; choose another --output, or add --force"), again.err());
-        Run badPooling = run("model", "import", "--onnx", onnx.toString(), "--tokenizer", tokenizer.toString(),
+        CliRun badPooling = CliRun.run("model", "import", "--onnx", onnx.toString(), "--tokenizer", tokenizer.toString(),
                 "--pooling", "median", "--output", dir.resolve("x").toString());
         assertEquals(2, badPooling.code());
-        Run badPrompt = run("model", "import", "--onnx", onnx.toString(), "--tokenizer", tokenizer.toString(),
+        CliRun badPrompt = CliRun.run("model", "import", "--onnx", onnx.toString(), "--tokenizer", tokenizer.toString(),
                 "--pooling", "cls", "--prompt", "query", "--output", dir.resolve("x").toString());
         assertEquals(2, badPrompt.code());
         assertTrue(badPrompt.err().contains("--prompt expects NAME=TEXT, found 'query'"), badPrompt.err());
         Files.writeString(dir.resolve("not.onnx"), "not a model");
-        Run notOnnx = run("model", "import", "--onnx", dir.resolve("not.onnx").toString(), "--tokenizer",
+        CliRun notOnnx = CliRun.run("model", "import", "--onnx", dir.resolve("not.onnx").toString(), "--tokenizer",
                 tokenizer.toString(), "--pooling", "cls", "--output", dir.resolve("y").toString());
         assertEquals(1, notOnnx.code());
         assertFalse(Files.exists(dir.resolve("y")), "a failed import leaves no directory");

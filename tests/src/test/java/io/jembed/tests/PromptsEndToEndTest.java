@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,8 +20,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.jembed.core.Embedder;
-import io.jembed.core.cli.Cli;
-import io.jembed.core.cli.Main;
 import io.jembed.core.index.Document;
 import io.jembed.core.index.IndexStore;
 import io.jembed.core.index.Quantization;
@@ -37,9 +32,6 @@ import io.jembed.core.search.SemanticSearch;
  * ("query: "), and an index refuses a model whose prompts differ.
  */
 class PromptsEndToEndTest {
-
-    record Run(int code, String out, String err) {
-    }
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final List<String> TEXTS = List.of(
@@ -68,14 +60,6 @@ class PromptsEndToEndTest {
         }
     }
 
-    static Run run(String... words) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(words, new Cli(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), false, false));
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
-
     static Path corpus() throws IOException {
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < TEXTS.size(); i++) {
@@ -87,7 +71,7 @@ class PromptsEndToEndTest {
     @Test
     void indexAndSearchApplyTheModelsDocumentAndQueryPrompts() throws IOException {
         Path index = dir.resolve("e5-index");
-        Run built = run("index", "--model", model.toString(), "--input", corpus().toString(), "--output", index.toString());
+        CliRun built = CliRun.run("index", "--model", model.toString(), "--input", corpus().toString(), "--output", index.toString());
         assertEquals(0, built.code(), built.err());
         assertTrue(built.err().contains("document prompt 'document' (\"passage: \")"), built.err());
 
@@ -106,7 +90,7 @@ class PromptsEndToEndTest {
                 assertFalse(java.util.Arrays.equals(plain[i], documents[i]), "the prompt changed nothing for " + i);
             }
 
-            Run searched = run("search", "--model", model.toString(), "--index", index.toString(), "-k", "4", "--json",
+            CliRun searched = CliRun.run("search", "--model", model.toString(), "--index", index.toString(), "-k", "4", "--json",
                     QUESTION);
             assertEquals(0, searched.code(), searched.err());
             JsonNode hits = JSON.readTree(searched.out()).get("hits");
@@ -121,7 +105,7 @@ class PromptsEndToEndTest {
             assertTrue(byRawText.get(0).score() != byQueryPrompt.get(0).score(), "the query prompt changed nothing");
 
             // --prompt overrides the automatic query prompt.
-            Run overridden = run("search", "--model", model.toString(), "--index", index.toString(), "-k", "1",
+            CliRun overridden = CliRun.run("search", "--model", model.toString(), "--index", index.toString(), "-k", "1",
                     "--json", "--prompt", "", QUESTION);
             assertEquals(byRawText.get(0).score(),
                     JSON.readTree(overridden.out()).get("hits").get(0).get("score").floatValue(), 0f);
@@ -131,9 +115,9 @@ class PromptsEndToEndTest {
     @Test
     void searchWithoutModelFlagUsesTheIndexsCatalogueModel() throws IOException {
         Path index = dir.resolve("e5-named");
-        assertEquals(0, run("index", "--model", "e5-small-v2", "--input", corpus().toString(), "--output",
+        assertEquals(0, CliRun.run("index", "--model", "e5-small-v2", "--input", corpus().toString(), "--output",
                 index.toString()).code());
-        Run searched = run("search", "--index", index.toString(), "-k", "1", QUESTION);
+        CliRun searched = CliRun.run("search", "--index", index.toString(), "-k", "1", QUESTION);
         assertEquals(0, searched.code(), searched.err());
         assertTrue(searched.out().contains("d2"), searched.out());
     }
@@ -141,7 +125,7 @@ class PromptsEndToEndTest {
     @Test
     void anIndexRefusesAModelWhosePromptsDiffer() throws IOException {
         Path index = dir.resolve("e5-refuse");
-        assertEquals(0, run("index", "--model", model.toString(), "--input", corpus().toString(), "--output",
+        assertEquals(0, CliRun.run("index", "--model", model.toString(), "--input", corpus().toString(), "--output",
                 index.toString()).code());
         // The same weights under other prompts: a copy of the directory with its prompts edited.
         Path other = Files.createDirectories(dir.resolve("e5-other-prompts"));
@@ -158,7 +142,7 @@ class PromptsEndToEndTest {
         }
         Files.writeString(other.resolve("config_sentence_transformers.json"),
                 "{\"prompts\": {\"query\": \"Query: \", \"document\": \"Passage: \"}, \"default_prompt_name\": null}");
-        Run refused = run("search", "--model", other.toString(), "--index", index.toString(), QUESTION);
+        CliRun refused = CliRun.run("search", "--model", other.toString(), "--index", index.toString(), QUESTION);
         assertEquals(1, refused.code(), refused.err());
         assertTrue(refused.err().contains("index prompts: expected {query=Query: , document=Passage: } (the model's "
                 + "config_sentence_transformers.json), found {query=query: , document=passage: } in manifest.json"),
@@ -169,7 +153,7 @@ class PromptsEndToEndTest {
     @Test
     void embedTakesAPromptByNameOrText() throws IOException {
         Path out = dir.resolve("query-vectors.jsonl");
-        Run named = run("embed", "--model", model.toString(), "--input", corpus().toString(), "--output", out.toString(),
+        CliRun named = CliRun.run("embed", "--model", model.toString(), "--input", corpus().toString(), "--output", out.toString(),
                 "--prompt-name", "query");
         assertEquals(0, named.code(), named.err());
         List<String> lines = Files.readAllLines(out);
@@ -180,11 +164,11 @@ class PromptsEndToEndTest {
                 assertEquals(queries[i][j], vector.get(j).floatValue(), 0f);
             }
         }
-        Run both = run("embed", "--model", model.toString(), "--input", corpus().toString(), "--output", out.toString(),
+        CliRun both = CliRun.run("embed", "--model", model.toString(), "--input", corpus().toString(), "--output", out.toString(),
                 "--prompt-name", "query", "--prompt", "x");
         assertEquals(2, both.code());
         assertTrue(both.err().contains("--prompt-name and --prompt exclude each other"), both.err());
-        Run unknown = run("embed", "--model", model.toString(), "--input", corpus().toString(), "--output", "-",
+        CliRun unknown = CliRun.run("embed", "--model", model.toString(), "--input", corpus().toString(), "--output", "-",
                 "--prompt-name", "passage");
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("--prompt-name 'passage': expected one of the model's prompts [query, document]"),

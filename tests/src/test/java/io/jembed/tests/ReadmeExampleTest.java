@@ -1,0 +1,69 @@
+package io.jembed.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.StringWriter;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's Java example compiles as printed (imports and {@code throws} included) against the
+ * product's classes and prints the output the README shows beside it.
+ */
+class ReadmeExampleTest {
+
+    static final Pattern EXAMPLE = Pattern.compile(
+            "<!-- example: Example\\.java -->\\s*```java\\n(.*?)```.*?<!-- output -->\\s*```text\\n(.*?)```", Pattern.DOTALL);
+
+    @Test
+    void javaExampleCompilesAndPrintsWhatTheReadmeShows(@TempDir Path dir) throws Exception {
+        Requirements.catalogueModel("e5-small-v2");
+        String readme = Files.readString(Path.of("..", "README.md"));
+        Matcher matcher = EXAMPLE.matcher(readme);
+        assertTrue(matcher.find(), "README.md: expected an example block marked <!-- example: Example.java --> "
+                + "followed by its <!-- output --> block");
+        Path source = Files.writeString(dir.resolve("Example.java"), matcher.group(1));
+        JavaCompiler compiler = ToolProvider.getSystemJavaCompiler();
+        StringWriter diagnostics = new StringWriter();
+        boolean compiled = compiler.getTask(diagnostics, null, null,
+                List.of("-d", dir.toString(), "-cp", System.getProperty("java.class.path")), null,
+                compiler.getStandardFileManager(null, null, StandardCharsets.UTF_8).getJavaFileObjects(source)).call();
+        assertTrue(compiled, "README example does not compile:\n" + diagnostics);
+
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            loader.loadClass("Example").getMethod("main", String[].class).invoke(null, (Object) new String[0]);
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(matcher.group(2), out.toString(StandardCharsets.UTF_8), "README example output");
+    }
+
+    @Test
+    void readmeStartsWithTheTwoCommands() throws IOException {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        int fence = readme.indexOf("```sh\n");
+        assertTrue(fence > 0, "README.md: expected a sh block");
+        String block = readme.substring(fence + 6, readme.indexOf("```", fence + 6));
+        assertTrue(block.startsWith("./jembed demo"), block);
+        assertTrue(block.lines().toList().get(1).startsWith("./jembed test"), block);
+    }
+}
