@@ -11,7 +11,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -221,31 +220,14 @@ public abstract sealed class IndexKernels permits IndexKernels.Scalar, IndexKern
         private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
                 VectorShape.forBitSize(Math.max(64, LANES * 8)));
         private static final int BYTE_PARTS = B.length() / LANES;
-        // Lane rotations for the fixed-tree lane sum, by 8, 4, 2 and 1 lanes (null where too wide).
-        private static final VectorShuffle<Float> ROTATE_8 = rotation(8);
-        private static final VectorShuffle<Float> ROTATE_4 = rotation(4);
-        private static final VectorShuffle<Float> ROTATE_2 = rotation(2);
-        private static final VectorShuffle<Float> ROTATE_1 = rotation(1);
         private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
         private Vector() {
         }
 
-        private static VectorShuffle<Float> rotation(int by) {
-            return by < LANES ? VectorShuffle.fromOp(F, i -> (i + by) % LANES) : null;
-        }
-
         /** Sum of the lanes in a fixed tree: the same result in the interpreter and in C2. */
         private static float sumLanes(FloatVector v) {
-            if (LANES > 8) {
-                v = v.add(v.rearrange(ROTATE_8));
-            }
-            if (LANES > 4) {
-                v = v.add(v.rearrange(ROTATE_4));
-            }
-            v = v.add(v.rearrange(ROTATE_2));
-            v = v.add(v.rearrange(ROTATE_1));
-            return v.lane(0);
+            return VectorWidth.sumLanes(v);
         }
 
         /** Adds the scalar tail terms of an fp32 row one by one onto the lane sum. */

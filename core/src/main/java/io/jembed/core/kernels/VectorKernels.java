@@ -215,7 +215,7 @@ public final class VectorKernels implements Kernels {
                 v0.intoArray(out, base + i);
                 sum0 = sum0.add(v0);
             }
-            float sum = sum0.add(sum1).reduceLanes(VectorOperators.ADD);
+            float sum = VectorWidth.sumLanes(sum0.add(sum1));
             for (; i < n; i++) {
                 float value = residual == null ? x[base + i] : x[base + i] + residual[base + i];
                 out[base + i] = value;
@@ -236,7 +236,7 @@ public final class VectorKernels implements Kernels {
                 FloatVector c0 = FloatVector.fromArray(S, out, base + i).sub(mean);
                 squares0 = c0.fma(c0, squares0);
             }
-            float squares = squares0.add(squares1).reduceLanes(VectorOperators.ADD);
+            float squares = VectorWidth.sumLanes(squares0.add(squares1));
             for (; i < n; i++) {
                 float centered = out[base + i] - mean;
                 squares = Math.fma(centered, centered, squares);
@@ -303,7 +303,7 @@ public final class VectorKernels implements Kernels {
         for (; i + L <= n; i += L) {
             sum0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), sum0);
         }
-        float sum = sum0.add(sum1).add(sum2.add(sum3)).reduceLanes(VectorOperators.ADD);
+        float sum = VectorWidth.sumLanes(sum0.add(sum1).add(sum2.add(sum3)));
         for (; i < n; i++) {
             sum = Math.fma(a[aOff + i], b[bOff + i], sum);
         }

@@ -100,7 +100,7 @@ final class VectorMath {
             e.intoArray(x, off + i, m);
             sums = sums.add(e, m);
         }
-        return sums.reduceLanes(VectorOperators.ADD);
+        return VectorWidth.sumLanes(sums);
     }
 
     /** Exact GELU {@code x Φ(x)}, Φ from the approximations documented in {@link NormalCdf}. */
