@@ -71,6 +71,22 @@ class CliEndToEndTest {
     }
 
     @Test
+    void withoutTheVectorModuleTheCliWarnsOnceWithoutVerbose() throws IOException, InterruptedException {
+        // A child JVM started without --add-modules jdk.incubator.vector: the scalar kernels, ~45x slower.
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "io.jembed.core.cli.Main", "similarity", "--model",
+                model.toString(), "a cat", "a dog");
+        Process process = new ProcessBuilder(command).start();
+        process.getOutputStream().close();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, process.waitFor(), err);
+        assertEquals(List.of("jembed: kernels: scalar (module jdk.incubator.vector absent; start the JVM with "
+                + "--add-modules jdk.incubator.vector for the vector kernels, ~45x faster)"), err.lines().toList());
+        assertTrue(out.contains("S1   a cat"), out);
+    }
+
+    @Test
     void embedWritesOneLinePerTextInOrderWithIdsAsGiven() throws IOException {
         Path input = write("embed.jsonl", """
                 {"id": 7, "text": "I took my dog for a walk"}

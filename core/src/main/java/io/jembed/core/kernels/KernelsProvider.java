@@ -7,8 +7,9 @@ import java.util.Locale;
  * Picks the {@link Kernels} implementation once per JVM: {@link VectorKernels} when the
  * {@code jdk.incubator.vector} module is present and its vectors are at least 128 bits wide,
  * else {@link ScalarKernels}. The system property {@value #PROPERTY} ({@code scalar} or
- * {@code vector}) forces the choice. The choice is logged once, at INFO, through
- * {@link System.Logger}.
+ * {@code vector}) forces the choice. The choice is logged once through {@link System.Logger}: at
+ * INFO, or at WARNING when the scalar kernels were not asked for (the CLI shows warnings without
+ * --verbose: the scalar kernels give the same vectors ~45x slower, which a user should know).
  */
 public final class KernelsProvider {
 
@@ -69,6 +70,7 @@ public final class KernelsProvider {
         String forced = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT);
         Kernels kernels;
         String reason;
+        Level level = Level.INFO;
         switch (forced) {
             case "scalar" -> {
                 kernels = scalar();
@@ -81,11 +83,14 @@ public final class KernelsProvider {
             case "" -> {
                 if (!vectorModulePresent()) {
                     kernels = scalar();
+                    level = Level.WARNING;
                     reason = "module " + VECTOR_MODULE + " absent; start the JVM with --add-modules "
-                            + VECTOR_MODULE + " for the vector kernels, many times faster";
+                            + VECTOR_MODULE + " for the vector kernels, ~45x faster";
                 } else if (VectorKernels.vectorBits() < 128) {
                     kernels = scalar();
-                    reason = "preferred vectors are only " + VectorKernels.vectorBits() + " bits";
+                    level = Level.WARNING;
+                    reason = "preferred vectors are only " + VectorKernels.vectorBits() + " bits; ~45x slower than "
+                            + "the vector kernels";
                 } else {
                     kernels = vector();
                     reason = "module " + VECTOR_MODULE + " present";
@@ -95,7 +100,7 @@ public final class KernelsProvider {
                     + ": expected 'scalar' or 'vector', found '" + forced + "'");
         }
         System.getLogger(KernelsProvider.class.getName())
-                .log(Level.INFO, "jembed kernels: " + kernels.name() + " (" + reason + ")");
+                .log(level, "kernels: " + kernels.name() + " (" + reason + ")");
         return kernels;
     }
 }

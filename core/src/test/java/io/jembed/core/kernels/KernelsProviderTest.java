@@ -41,7 +41,7 @@ class KernelsProviderTest {
     void withoutTheModuleFallsBackToScalarAndLogsWhy() throws IOException, InterruptedException {
         String output = runProbe(null);
         assertTrue(output.contains("get: scalar"), output);
-        assertTrue(output.contains("jembed kernels: scalar (module jdk.incubator.vector absent; start the JVM with"
+        assertTrue(output.contains("kernels: scalar (module jdk.incubator.vector absent; start the JVM with"
                 + " --add-modules jdk.incubator.vector"), output);
         assertTrue(output.contains("vector: IllegalStateException: vector kernels: expected module jdk.incubator.vector"
                 + " in the boot layer, found it absent; start the JVM with --add-modules jdk.incubator.vector"), output);
