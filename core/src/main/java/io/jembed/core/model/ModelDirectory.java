@@ -204,8 +204,7 @@ public final class ModelDirectory {
 
         /** prompt + text, lowercased when do_lower_case, as {@link ModelDirectory#input}. */
         public String input(Prompt prompt, String text) {
-            String joined = prompt.text().isEmpty() ? text : prompt.text() + text;
-            return doLowerCase ? joined.toLowerCase(Locale.ROOT) : joined;
+            return ModelDirectory.input(prompt, text, doLowerCase);
         }
     }
 
@@ -291,7 +290,12 @@ public final class ModelDirectory {
 
     /** The text the tokenizer sees for text under a resolved prompt: prompt + text, lowercased if do_lower_case. */
     public String input(Prompt prompt, String text) {
-        return new TokenizerView(tokenizer, maxSeqLength, doLowerCase, prompts).input(prompt, text);
+        return input(prompt, text, doLowerCase);
+    }
+
+    private static String input(Prompt prompt, String text, boolean doLowerCase) {
+        String joined = prompt.text().isEmpty() ? text : prompt.text() + text;
+        return doLowerCase ? joined.toLowerCase(Locale.ROOT) : joined;
     }
 
     /**
