@@ -6,7 +6,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 
 import io.jembed.core.kernels.Kernels;
 import io.jembed.core.kernels.KernelsProvider;
@@ -19,6 +20,7 @@ import io.jembed.core.model.Prompts;
 import io.jembed.core.pooling.Pooling;
 import io.jembed.core.pooling.PoolingConfig;
 import io.jembed.tokenizer.Encoding;
+import io.jembed.tokenizer.TruncationDirection;
 import io.jembed.tokenizer.WordPieceTokenizer;
 import io.jembed.weights.BertConfig;
 import io.jembed.weights.SafetensorsReader;
@@ -41,10 +43,33 @@ import io.jembed.weights.SafetensorsReader;
  * its {@code document} (else {@code passage}, else {@code corpus}) prompt; {@link #embed(List, Prompt)}
  * takes any. The prompt is prepended to the text and counts against the max length.
  *
- * <p>Thread-safe: calls from several threads take turns on the model, each using every worker
- * thread of the pool.
+ * <p>The runtime is immutable once built: weights, kernels and one compute pool (sized by
+ * {@link Builder#threads}) that the encoder, the tokenizer and the indexes of a
+ * {@code SemanticSearch} built on this embedder all run on, so they never compete for cores. Each
+ * call is a request ({@link EmbedRequest}): its texts are tokenized on the pool, then encoded in
+ * forward passes of at most {@link Builder#maxBatchTokens} tokens (16,384 by default, as TEI), so
+ * memory is bounded whatever the texts. {@link #embed(EmbedRequest)} also says per text how many
+ * tokens it had and whether it was cut.
+ *
+ * <p>Thread-safe: concurrent calls each get an activation workspace (at most {@value #WORKSPACES}
+ * exist, so memory stays bounded; more callers wait) and take turns on the pool's threads.
+ * A text's vector is the same bits whatever else is in its call, on any thread count.
  */
 public final class Embedder implements AutoCloseable {
+
+    /** TEI's default max_batch_tokens. */
+    public static final int DEFAULT_MAX_BATCH_TOKENS = 16_384;
+
+    /**
+     * Activation workspaces, the most forward passes in flight: one computing on the pool while
+     * another caller tokenizes or pools, more would only queue for the same threads.
+     */
+    static final int WORKSPACES = 2;
+
+    /** Texts tokenized per parallel step: the rest of a long request waits as strings, not tokens. */
+    private static final int TOKENIZE_CHUNK = 256;
+    /** Texts per tokenizing or pooling task, enough to outweigh claiming it. */
+    private static final int TEXTS_PER_TASK = 8;
 
     private final ModelDirectory directory;
     private final BertConfig config;
@@ -52,10 +77,10 @@ public final class Embedder implements AutoCloseable {
     private final BertModel model;
     private final PoolingConfig pooling;
     private final int maxLength;
+    private final int maxBatchTokens;
     private final int batchSize;
     private final WorkerPool pool;
-    private final ReentrantLock modelLock = new ReentrantLock();
-    private final BertModel.Workspace workspace;
+    private final BlockingQueue<BertModel.Workspace> workspaces = new ArrayBlockingQueue<>(WORKSPACES);
 
     private Embedder(Builder builder) throws IOException {
         this.directory = builder.directory != null ? builder.directory : ModelDirectory.read(builder.modelDir);
@@ -68,16 +93,24 @@ public final class Embedder implements AutoCloseable {
                     + config.maxPositionEmbeddings() + " (max_position_embeddings of " + directory.dir() + ")");
         }
         this.maxLength = configured;
+        this.maxBatchTokens = builder.maxBatchTokens > 0 ? builder.maxBatchTokens : DEFAULT_MAX_BATCH_TOKENS;
+        if (maxBatchTokens < maxLength) {
+            throw new IllegalArgumentException("max batch tokens " + maxBatchTokens + ": expected at least the max length ("
+                    + maxLength + "), so that every text fits in a forward pass");
+        }
+        BertModel.Workspace.checkCapacity(config, maxBatchTokens);
         this.batchSize = builder.batchSize;
         Kernels kernels = builder.kernels != null ? builder.kernels : KernelsProvider.get();
         try (SafetensorsReader reader = SafetensorsReader.open(directory.weightsFile())) {
             this.model = new BertModel(config, BertWeights.load(reader, config, kernels), kernels);
         }
         this.pool = WorkerPool.create(builder.threads > 0 ? builder.threads : Runtime.getRuntime().availableProcessors());
-        this.workspace = new BertModel.Workspace(model);
+        for (int i = 0; i < WORKSPACES; i++) {
+            workspaces.add(new BertModel.Workspace(model));
+        }
     }
 
-    /** Loads a model directory with default settings (all processors, batches of 32). */
+    /** Loads a model directory with default settings (all processors, batches of up to 16,384 tokens). */
     public static Embedder load(Path modelDir) throws IOException {
         return builder(modelDir).build();
     }
@@ -96,7 +129,8 @@ public final class Embedder implements AutoCloseable {
         private final Path modelDir;
         private final ModelDirectory directory;
         private int threads;
-        private int batchSize = 32;
+        private int batchSize = Integer.MAX_VALUE;
+        private int maxBatchTokens;
         private int maxLength;
         private Kernels kernels;
         private PoolingConfig pooling;
@@ -115,12 +149,25 @@ public final class Embedder implements AutoCloseable {
             return this;
         }
 
-        /** Texts per forward pass in {@link #embed(List)} (default 32). */
+        /** Most texts per forward pass (default: as many as {@link #maxBatchTokens} allows). */
         public Builder batchSize(int batchSize) {
             if (batchSize < 1) {
                 throw new IllegalArgumentException("batch size: expected >= 1, found " + batchSize);
             }
             this.batchSize = batchSize;
+            return this;
+        }
+
+        /**
+         * Most tokens per forward pass (default {@value Embedder#DEFAULT_MAX_BATCH_TOKENS}, TEI's
+         * max_batch_tokens): the activation memory of a pass grows with it, about
+         * {@code 4 * (6 * hidden_size + intermediate_size)} bytes per token. At least the max length.
+         */
+        public Builder maxBatchTokens(int maxBatchTokens) {
+            if (maxBatchTokens < 2) {
+                throw new IllegalArgumentException("max batch tokens: expected >= 2, found " + maxBatchTokens);
+            }
+            this.maxBatchTokens = maxBatchTokens;
             return this;
         }
 
@@ -162,16 +209,79 @@ public final class Embedder implements AutoCloseable {
      * @throws IllegalArgumentException for a prompt name the model does not have
      */
     public float[][] embed(List<String> texts, Prompt prompt) {
-        Objects.requireNonNull(texts, "texts");
-        Prompt resolved = resolve(prompt);
-        int skip = directory.promptTokensExcluded(resolved);
-        float[][] vectors = new float[texts.size()][];
-        for (int from = 0; from < texts.size(); from += batchSize) {
-            int to = Math.min(texts.size(), from + batchSize);
-            float[][] batch = embedEncoded(tokenize(texts.subList(from, to), resolved), skip);
-            System.arraycopy(batch, 0, vectors, from, batch.length);
+        return embed(EmbedRequest.of(texts).prompt(prompt)).vectors();
+    }
+
+    /**
+     * Vectors of a request's texts, with each text's token count and whether it was cut.
+     *
+     * @throws InputTooLongException    if the request refuses truncation and a text is too long
+     *                                  (nothing is encoded then)
+     * @throws IllegalArgumentException for a prompt name the model does not have
+     */
+    public EmbedResult embed(EmbedRequest request) {
+        Objects.requireNonNull(request, "request");
+        Prompt prompt = resolve(request.prompt() != null ? request.prompt() : prompts().defaultPrompt());
+        int skip = directory.promptTokensExcluded(prompt);
+        TruncationDirection direction = request.truncationDirection();
+        if (skip > 0 && direction == TruncationDirection.LEFT) {
+            // Cutting from the left would eat the prompt whose tokens pooling leaves out.
+            throw new IllegalArgumentException("truncation direction LEFT: expected RIGHT for prompt "
+                    + prompt.describe() + ", whose tokens the pooling excludes (include_prompt: false)");
         }
-        return vectors;
+        List<String> texts = request.texts();
+        if (!request.truncates()) {
+            refuseTooLong(texts, prompt);
+        }
+        int n = texts.size();
+        float[][] vectors = new float[n][];
+        int[] tokens = new int[n];
+        boolean[] truncated = new boolean[n];
+        Passes passes = new Passes(skip, vectors);
+        Encoding[] encodings = new Encoding[Math.min(n, TOKENIZE_CHUNK)];
+        for (int from = 0; from < n; from += TOKENIZE_CHUNK) {
+            int count = Math.min(TOKENIZE_CHUNK, n - from);
+            tokenize(texts, from, count, prompt, direction, encodings);
+            for (int i = 0; i < count; i++) {
+                tokens[from + i] = encodings[i].length();
+                truncated[from + i] = encodings[i].truncated();
+                passes.add(encodings[i]);
+            }
+        }
+        passes.finish();
+        return new EmbedResult(vectors, tokens, truncated);
+    }
+
+    /** Tokenizes whole texts (cheap beside encoding them) to fail before any is encoded. */
+    private void refuseTooLong(List<String> texts, Prompt prompt) {
+        int[] firstTooLong = {Integer.MAX_VALUE};
+        pool.parallelFor((texts.size() + TEXTS_PER_TASK - 1) / TEXTS_PER_TASK, task -> {
+            int end = Math.min(texts.size(), (task + 1) * TEXTS_PER_TASK);
+            for (int i = task * TEXTS_PER_TASK; i < end; i++) {
+                if (tokenizer.encode(directory.input(prompt, texts.get(i)), maxLength).truncated()) {
+                    synchronized (firstTooLong) {
+                        firstTooLong[0] = Math.min(firstTooLong[0], i);
+                    }
+                    return;
+                }
+            }
+        });
+        int index = firstTooLong[0];
+        if (index != Integer.MAX_VALUE) {
+            throw new InputTooLongException(index, tokenizer.encode(directory.input(prompt, texts.get(index))).length(),
+                    maxLength);
+        }
+    }
+
+    /** texts[from, from + count) under a resolved prompt into out[0, count), on the pool. */
+    private void tokenize(List<String> texts, int from, int count, Prompt prompt, TruncationDirection direction,
+                          Encoding[] out) {
+        pool.parallelFor((count + TEXTS_PER_TASK - 1) / TEXTS_PER_TASK, task -> {
+            int end = Math.min(count, (task + 1) * TEXTS_PER_TASK);
+            for (int i = task * TEXTS_PER_TASK; i < end; i++) {
+                out[i] = tokenizer.encode(directory.input(prompt, texts.get(from + i)), maxLength, direction);
+            }
+        });
     }
 
     /** The sentence vector of one text, with the model's default prompt. */
@@ -208,41 +318,84 @@ public final class Embedder implements AutoCloseable {
         return prompts().resolve(Objects.requireNonNull(prompt, "prompt"));
     }
 
-    /** What the encoder is fed for texts under a resolved prompt: prompt + text, lowercased if the model says, truncated. */
+    /** What the encoder is fed for texts under a prompt: prompt + text, lowercased if the model says, truncated. */
     public List<Encoding> tokenize(List<String> texts, Prompt prompt) {
         Prompt resolved = resolve(prompt);
-        List<String> inputs = new ArrayList<>(texts.size());
-        for (String text : texts) {
-            if (text == null) {
-                throw new IllegalArgumentException("texts: expected no null text, found one at " + inputs.size());
-            }
-            inputs.add(directory.input(resolved, text));
-        }
-        return tokenizer.encodeBatch(inputs, maxLength);
+        List<String> checked = EmbedRequest.of(texts).texts();
+        Encoding[] encodings = new Encoding[checked.size()];
+        tokenize(checked, 0, checked.size(), resolved, TruncationDirection.RIGHT, encodings);
+        return List.of(encodings);
     }
 
-    /** Sentence vectors of already tokenized texts, one forward pass. */
+    /** Sentence vectors of already tokenized texts, in forward passes within the token budget. */
     public float[][] embedEncoded(List<Encoding> encodings) {
-        return embedEncoded(encodings, 0);
+        float[][] vectors = new float[encodings.size()][];
+        Passes passes = new Passes(0, vectors);
+        for (Encoding encoding : encodings) {
+            passes.add(encoding);
+        }
+        passes.finish();
+        return vectors;
     }
 
-    /** skip: leading tokens (a prompt's) that pooling leaves out, as include_prompt=false does. */
-    private float[][] embedEncoded(List<Encoding> encodings, int skip) {
+    /**
+     * Cuts a call's encodings, in order, into forward passes of at most maxBatchTokens tokens and
+     * batchSize texts, and pools each pass into vectors. skip: leading tokens (a prompt's) that
+     * pooling leaves out, as include_prompt=false does.
+     */
+    private final class Passes {
+        private final int skip;
+        private final float[][] vectors;
+        private final List<Encoding> pending = new ArrayList<>();
+        private int next;          // index in vectors of pending's first encoding
+        private long pendingTokens;
+
+        Passes(int skip, float[][] vectors) {
+            this.skip = skip;
+            this.vectors = vectors;
+        }
+
+        void add(Encoding encoding) {
+            int T = encoding.length();
+            if (!pending.isEmpty() && (pendingTokens + T > maxBatchTokens || pending.size() == batchSize)) {
+                flush();
+            }
+            pending.add(encoding);
+            pendingTokens += T;
+        }
+
+        void finish() {
+            if (!pending.isEmpty()) {
+                flush();
+            }
+        }
+
+        private void flush() {
+            forwardAndPool(pending, skip, vectors, next);
+            next += pending.size();
+            pending.clear();
+            pendingTokens = 0;
+        }
+    }
+
+    private void forwardAndPool(List<Encoding> encodings, int skip, float[][] vectors, int at) {
         List<BertModel.Sequence> batch = sequences(encodings);
         int H = config.hiddenSize();
-        float[][] vectors = new float[batch.size()][];
-        modelLock.lock();
+        BertModel.Workspace workspace = takeWorkspace();
         try {
             model.forward(batch, workspace, pool);
-            for (int s = 0; s < batch.size(); s++) {
-                vectors[s] = skip == 0
-                        ? Pooling.pool(pooling, workspace.hidden(), workspace.offset(s), workspace.length(s), H)
-                        : poolWithoutPrompt(workspace.hidden(), workspace.offset(s), workspace.length(s), H, skip);
-            }
+            float[] hidden = workspace.hidden();
+            pool.parallelFor((batch.size() + TEXTS_PER_TASK - 1) / TEXTS_PER_TASK, task -> {
+                int end = Math.min(batch.size(), (task + 1) * TEXTS_PER_TASK);
+                for (int s = task * TEXTS_PER_TASK; s < end; s++) {
+                    vectors[at + s] = skip == 0
+                            ? Pooling.pool(pooling, hidden, workspace.offset(s), workspace.length(s), H)
+                            : poolWithoutPrompt(hidden, workspace.offset(s), workspace.length(s), H, skip);
+                }
+            });
         } finally {
-            modelLock.unlock();
+            workspaces.add(workspace);
         }
-        return vectors;
     }
 
     /** sentence-transformers' include_prompt=false: the prompt's positions get attention-mask 0 in pooling only. */
@@ -255,12 +408,30 @@ public final class Embedder implements AutoCloseable {
         return out;
     }
 
+    /** A free workspace, waiting for one if every one is in a forward pass. */
+    private BertModel.Workspace takeWorkspace() {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return workspaces.take();
+                } catch (InterruptedException e) {
+                    interrupted = true; // finish the call; the caller sees its interrupt afterwards
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /** The last hidden state of every token of text (no pooling, no prompt): [T][hidden_size]. */
     public float[][] embedTokens(String text) {
         Objects.requireNonNull(text, "text");
         List<BertModel.Sequence> batch = sequences(tokenize(List.of(text), Prompt.NONE));
         int H = config.hiddenSize();
-        modelLock.lock();
+        BertModel.Workspace workspace = takeWorkspace();
         try {
             model.forward(batch, workspace, pool);
             float[][] tokens = new float[workspace.length(0)][H];
@@ -269,7 +440,7 @@ public final class Embedder implements AutoCloseable {
             }
             return tokens;
         } finally {
-            modelLock.unlock();
+            workspaces.add(workspace);
         }
     }
 
@@ -291,9 +462,14 @@ public final class Embedder implements AutoCloseable {
         return maxLength;
     }
 
-    /** Texts per forward pass in {@link #embed(List)}. */
+    /** Most texts per forward pass ({@link Integer#MAX_VALUE}: only the token budget limits it). */
     public int batchSize() {
         return batchSize;
+    }
+
+    /** Most tokens per forward pass. */
+    public int maxBatchTokens() {
+        return maxBatchTokens;
     }
 
     /** The model directory as read: config, tokenizer, pooling, prompts. */
@@ -328,6 +504,14 @@ public final class Embedder implements AutoCloseable {
 
     public int threads() {
         return pool.threads();
+    }
+
+    /**
+     * The compute pool the encoder runs on, for other work that should share its cores (an index's
+     * scans); it is closed with this embedder.
+     */
+    public WorkerPool computePool() {
+        return pool;
     }
 
     /** The model directory's name, as recorded in index manifests. */

@@ -21,13 +21,21 @@ public final class Encoding {
     private final int[] offsetStarts;
     private final int[] offsetEnds;
     private final Vocabulary vocabulary;
+    private final boolean truncated;
 
-    Encoding(int[] ids, int[] typeIds, int[] offsetStarts, int[] offsetEnds, Vocabulary vocabulary) {
+    Encoding(int[] ids, int[] typeIds, int[] offsetStarts, int[] offsetEnds, Vocabulary vocabulary,
+             boolean truncated) {
         this.ids = ids;
         this.typeIds = typeIds;
         this.offsetStarts = offsetStarts;
         this.offsetEnds = offsetEnds;
         this.vocabulary = vocabulary;
+        this.truncated = truncated;
+    }
+
+    /** Whether tokens of the text were dropped to fit the max length it was encoded with. */
+    public boolean truncated() {
+        return truncated;
     }
 
     /** Number of tokens, special tokens included. */

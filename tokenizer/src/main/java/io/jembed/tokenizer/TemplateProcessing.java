@@ -71,8 +71,9 @@ final class TemplateProcessing {
         return new int[] {Math.min(first, keepFirst), Math.min(second, keepSecond)};
     }
 
-    /** Assembles the encoding from the first count tokens of a (and of b, for a pair). */
-    Encoding apply(TokenList a, int countA, TokenList b, int countB, Vocabulary vocabulary) {
+    /** Assembles the encoding from countA tokens of a from fromA on (and the first countB of b, for a pair). */
+    Encoding apply(TokenList a, int fromA, int countA, TokenList b, int countB, Vocabulary vocabulary,
+                   boolean truncated) {
         List<Piece> template = b == null ? single : pair;
         int length = addedTokens(b != null) + countA + (b == null ? 0 : countB);
         int[] ids = new int[length];
@@ -90,15 +91,16 @@ final class TemplateProcessing {
                 continue;
             }
             TokenList tokens = piece.kind() == Kind.SEQUENCE_A ? a : b;
+            int from = piece.kind() == Kind.SEQUENCE_A ? fromA : 0;
             int count = piece.kind() == Kind.SEQUENCE_A ? countA : countB;
-            System.arraycopy(tokens.ids, 0, ids, at, count);
-            System.arraycopy(tokens.starts, 0, starts, at, count);
-            System.arraycopy(tokens.ends, 0, ends, at, count);
+            System.arraycopy(tokens.ids, from, ids, at, count);
+            System.arraycopy(tokens.starts, from, starts, at, count);
+            System.arraycopy(tokens.ends, from, ends, at, count);
             if (piece.typeId() != 0) {
                 java.util.Arrays.fill(typeIds, at, at + count, piece.typeId());
             }
             at += count;
         }
-        return new Encoding(ids, typeIds, starts, ends, vocabulary);
+        return new Encoding(ids, typeIds, starts, ends, vocabulary, truncated);
     }
 }

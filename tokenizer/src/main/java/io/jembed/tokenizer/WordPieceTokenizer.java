@@ -115,11 +115,30 @@ public final class WordPieceTokenizer {
      * @throws IllegalArgumentException if text is null or maxLength is below the special token count
      */
     public Encoding encode(String text, int maxLength) {
+        return encode(text, maxLength, TruncationDirection.RIGHT);
+    }
+
+    /**
+     * Tokenizes text and, when it has more than maxLength - 2 tokens, keeps the first (RIGHT) or
+     * the last (LEFT) maxLength - 2 before adding [CLS] and [SEP]; {@link Encoding#truncated()}
+     * tells whether any were dropped. RIGHT reads the text only up to one token past the limit,
+     * enough to know it was cut; LEFT has to read all of it.
+     *
+     * @throws IllegalArgumentException if text is null or maxLength is below the special token count
+     */
+    public Encoding encode(String text, int maxLength, TruncationDirection direction) {
         requireText(text, "text");
+        if (direction == null) {
+            throw new IllegalArgumentException("truncation direction: expected RIGHT or LEFT, found null");
+        }
         int added = postProcessor.addedTokens(false);
         requireMaxLength(maxLength, added);
-        TokenList tokens = pipelines.get().first(text, maxLength - added);
-        return postProcessor.apply(tokens, tokens.size, null, 0, vocabulary);
+        int limit = maxLength - added;
+        int read = direction == TruncationDirection.LEFT || limit == Integer.MAX_VALUE ? Integer.MAX_VALUE : limit + 1;
+        TokenList tokens = pipelines.get().first(text, read);
+        int keep = Math.min(tokens.size, limit);
+        int from = direction == TruncationDirection.LEFT ? tokens.size - keep : 0;
+        return postProcessor.apply(tokens, from, keep, null, 0, vocabulary, keep < tokens.size);
     }
 
     /** Tokenizes a pair without truncation: [CLS] first [SEP] second [SEP], type ids 0 then 1. */
@@ -142,7 +161,7 @@ public final class WordPieceTokenizer {
         TokenList a = pipeline.first(first, Integer.MAX_VALUE);
         TokenList b = pipeline.second(second, Integer.MAX_VALUE);
         int[] keep = TemplateProcessing.longestFirst(a.size, b.size, maxLength - added);
-        return postProcessor.apply(a, keep[0], b, keep[1], vocabulary);
+        return postProcessor.apply(a, 0, keep[0], b, keep[1], vocabulary, keep[0] < a.size || keep[1] < b.size);
     }
 
     /** {@link #encode(String)} of each text, in parallel; results in input order. */

@@ -3,6 +3,7 @@ package io.jembed.tokenizer;
 import static io.jembed.tokenizer.TestTokenizers.id;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,6 +116,34 @@ class WordPieceTokenizerTest {
         assertArrayEquals(new int[] {CLS, SEP}, BERT.encode("a b c", 2).ids());
         assertThrows(IllegalArgumentException.class, () -> BERT.encode("a", 1));
         assertThrows(IllegalArgumentException.class, () -> BERT.encodePair("a", "b", 2));
+    }
+
+    @Test
+    void truncatedSaysWhetherTokensWereDroppedAtEachLength() {
+        // "a b c" is 3 tokens, 5 with [CLS] and [SEP]: cut below 5, whole at 5 and above.
+        assertTrue(BERT.encode("a b c", 4).truncated());
+        assertFalse(BERT.encode("a b c", 5).truncated());
+        assertFalse(BERT.encode("a b c", 6).truncated());
+        assertFalse(BERT.encode("a b c").truncated());
+        assertTrue(BERT.encode("a b c", 4, TruncationDirection.LEFT).truncated());
+        assertFalse(BERT.encode("a b c", 5, TruncationDirection.LEFT).truncated());
+        assertTrue(BERT.encodePair("a b", "c d", 5).truncated());
+        assertFalse(BERT.encodePair("a b", "c d", 7).truncated());
+    }
+
+    @Test
+    void leftTruncationKeepsTheLastTokensWithTheirOffsets() {
+        String text = "unaffable hello world";
+        Encoding whole = BERT.encode(text);
+        Encoding left = BERT.encode(text, 5, TruncationDirection.LEFT);
+        int n = whole.length();
+        // [CLS] + the last 3 tokens of the whole text + [SEP], offsets into the same string.
+        assertArrayEquals(new int[] {CLS, whole.id(n - 4), whole.id(n - 3), whole.id(n - 2), SEP}, left.ids());
+        assertEquals(whole.offsetStart(n - 4), left.offsetStart(1));
+        assertEquals(whole.offsetEnd(n - 2), left.offsetEnd(3));
+        assertEquals("world", text.substring(left.offsetStart(3), left.offsetEnd(3)));
+        assertArrayEquals(BERT.encode(text, 5).ids(), BERT.encode(text, 5, TruncationDirection.RIGHT).ids());
+        assertThrows(IllegalArgumentException.class, () -> BERT.encode(text, 5, null));
     }
 
     @Test

@@ -58,7 +58,7 @@ final class EmbedCommand implements Command {
             args.finish();
             Prompt prompt = PromptOptions.resolve(args, embedder.prompts(),
                     promptOption.orElse(embedder.prompts().defaultPrompt()));
-            int batchSize = embedder.batchSize();
+            int batchSize = ModelOptions.readBatch(embedder);
             Progress progress = new Progress(cli, "texts", Progress.countLines(input, cli.progressOnStderr()));
             long start = System.nanoTime();
             try (TextInput in = TextInput.open(input, reading, cli.err());

@@ -153,7 +153,7 @@ final class IndexCommand implements Command {
     /** Streams the corpus into the index in batches; returns how many documents were added. */
     private static int add(SemanticSearch search, String input, TextInput.Options reading, Cli cli)
             throws Exception {
-        int batchSize = search.embedder().batchSize();
+        int batchSize = ModelOptions.readBatch(search.embedder());
         Progress progress = new Progress(cli, "docs", Progress.countLines(input, cli.progressOnStderr()));
         int[] added = {0};
         try (TextInput in = TextInput.open(input, reading, cli.err())) {

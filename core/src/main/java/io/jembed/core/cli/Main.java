@@ -83,7 +83,7 @@ public final class Main {
             return e.exitCode();
         } catch (OutOfMemoryError e) {
             report(cli, command, "out of memory (" + e.getMessage() + "); give the JVM more with "
-                    + "JEMBED_JAVA_OPTS=-Xmx8g, or use a smaller --batch-size", e);
+                    + "JEMBED_JAVA_OPTS=-Xmx8g, or use a smaller --max-batch-tokens", e);
             return CliException.FAILED;
         } catch (Exception e) {
             report(cli, command, describe(e), e);

@@ -6,15 +6,19 @@ import io.jembed.core.Embedder;
 
 /**
  * The options every model-running command shares: {@code --model}, {@code --threads},
- * {@code --batch-size} and {@code --max-length}.
+ * {@code --batch-size}, {@code --max-batch-tokens} and {@code --max-length}.
  */
 final class ModelOptions {
+
+    /** Texts a command reads per call to the embedder when --batch-size does not say. */
+    static final int READ_BATCH = 512;
 
     static final String USAGE = """
               --model NAME|DIR   a catalogue model (jembed model list) or a model directory
                                  (default: $JEMBED_MODEL, else all-MiniLM-L6-v2)
               --threads N        worker threads (default: available processors)
-              --batch-size N     texts per forward pass (default 32)
+              --batch-size N     most texts per forward pass (default: as many as the token budget holds)
+              --max-batch-tokens N  most tokens per forward pass (default 16384, as TEI); bounds memory
               --max-length N     tokens per text incl. [CLS]/[SEP] (default: the model's max_seq_length)""";
 
     private ModelOptions() {
@@ -31,16 +35,30 @@ final class ModelOptions {
      */
     static Embedder load(Args args, Cli cli, String fallbackModel) throws IOException {
         int threads = args.intValue("threads", 0, 1, 1024);
-        int batchSize = args.intValue("batch-size", 32, 1, 100_000);
+        int batchSize = args.intValue("batch-size", 0, 1, 100_000);
+        int maxBatchTokens = args.intValue("max-batch-tokens", Embedder.DEFAULT_MAX_BATCH_TOKENS, 2, Integer.MAX_VALUE);
         int maxLength = args.intValue("max-length", 0, 2, 1 << 20);
         var modelDir = cli.modelDir(args, fallbackModel);
-        Embedder.Builder builder = Embedder.builder(modelDir).batchSize(batchSize);
+        Embedder.Builder builder = Embedder.builder(modelDir).maxBatchTokens(maxBatchTokens);
+        if (batchSize > 0) {
+            builder.batchSize(batchSize);
+        }
         if (threads > 0) {
             builder.threads(threads);
         }
         if (maxLength > 0) {
             builder.maxLength(maxLength);
         }
-        return builder.build();
+        try {
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            // The option values' bounds against the model's own (max length, array capacity).
+            throw new CliException(e.getMessage(), CliException.USAGE);
+        }
+    }
+
+    /** Texts per call to the embedder: --batch-size when given, else {@link #READ_BATCH}. */
+    static int readBatch(Embedder embedder) {
+        return embedder.batchSize() < Integer.MAX_VALUE ? embedder.batchSize() : READ_BATCH;
     }
 }

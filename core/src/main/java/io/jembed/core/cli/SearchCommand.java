@@ -153,7 +153,7 @@ final class SearchCommand implements Command {
 
     private static void batch(SemanticSearch search, String queries, String output, TextInput.Options reading, int k,
                               Prompt prompt, Cli cli) throws Exception {
-        int batchSize = search.embedder().batchSize();
+        int batchSize = ModelOptions.readBatch(search.embedder());
         long start = System.nanoTime();
         Progress progress = new Progress(cli, "queries", Progress.countLines(queries, cli.progressOnStderr()));
         try (TextInput in = TextInput.open(queries, reading, cli.err());

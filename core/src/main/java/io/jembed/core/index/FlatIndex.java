@@ -8,16 +8,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import io.jembed.core.kernels.IndexKernels;
+import io.jembed.core.kernels.WorkerPool;
 
 /**
  * Exact nearest-neighbour search by cosine similarity over vectors stored contiguously off-heap.
@@ -31,7 +26,9 @@ import io.jembed.core.kernels.IndexKernels;
  * objects exist, so a million 384-d vectors cost 1.5 GB of native memory and no heap.
  *
  * <p>Search scans every vector with {@link IndexKernels}. One query's scan is split into contiguous
- * row ranges over a small pool of threads (one query alone would leave the other cores idle); a
+ * row ranges over the threads of a {@link WorkerPool} (one query alone would leave the other cores
+ * idle), the embedder's own pool when the index belongs to a {@code SemanticSearch}, so encoding and
+ * scanning never compete for cores; a
  * batch of queries is scanned in blocks of {@value #QUERY_BLOCK} queries against tiles of
  * {@value #TILE_ROWS} rows, so each tile is read from memory once per query block and then from
  * cache. Each range keeps a bounded heap per query; the heaps are merged. Ties are broken by
@@ -71,10 +68,11 @@ public final class FlatIndex implements AutoCloseable {
 
     private final int dim;
     private final Quantization quantization;
-    private final int threads;
     private final IndexKernels kernels = IndexKernels.get();
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
-    private final ExecutorService pool;
+    private final WorkerPool pool;
+    /** Whether {@link #close()} closes the pool: only one this index made itself. */
+    private final boolean ownsPool;
 
     private final MemorySegment baseVectors;
     private final MemorySegment baseCodes;
@@ -94,14 +92,20 @@ public final class FlatIndex implements AutoCloseable {
     }
 
     /**
-     * An empty index.
+     * An empty index scanning on a pool of its own.
      *
      * @param dimension    floats per vector
      * @param quantization storage for the scan
      * @param threads      threads one search may use (1 scans on the caller's thread only)
      */
     public FlatIndex(int dimension, Quantization quantization, int threads) {
-        this(dimension, quantization, threads, MemorySegment.NULL, MemorySegment.NULL, new float[0], 0);
+        this(dimension, quantization, ownPool(threads), true, MemorySegment.NULL, MemorySegment.NULL, new float[0], 0);
+    }
+
+    /** An empty index scanning on a pool the caller owns and closes (after this index). */
+    public FlatIndex(int dimension, Quantization quantization, WorkerPool pool) {
+        this(dimension, quantization, Objects.requireNonNull(pool, "pool"), false,
+                MemorySegment.NULL, MemorySegment.NULL, new float[0], 0);
     }
 
     /**
@@ -114,15 +118,21 @@ public final class FlatIndex implements AutoCloseable {
      */
     FlatIndex(int dimension, Quantization quantization, int threads, MemorySegment baseVectors,
               MemorySegment baseCodes, float[] baseScales, int baseCount) {
+        this(dimension, quantization, ownPool(threads), true, baseVectors, baseCodes, baseScales, baseCount);
+    }
+
+    FlatIndex(int dimension, Quantization quantization, WorkerPool pool, boolean ownsPool, MemorySegment baseVectors,
+              MemorySegment baseCodes, float[] baseScales, int baseCount) {
         if (dimension < 1) {
+            if (ownsPool) {
+                pool.close();
+            }
             throw new IllegalArgumentException("index dimension: expected >= 1, found " + dimension);
-        }
-        if (threads < 1) {
-            throw new IllegalArgumentException("index threads: expected >= 1, found " + threads);
         }
         this.dim = dimension;
         this.quantization = Objects.requireNonNull(quantization, "quantization");
-        this.threads = threads;
+        this.pool = pool;
+        this.ownsPool = ownsPool;
         this.baseVectors = baseVectors;
         this.baseCodes = baseCodes;
         this.baseCount = baseCount;
@@ -130,7 +140,13 @@ public final class FlatIndex implements AutoCloseable {
         if (quantization == Quantization.INT8) {
             this.scales = baseScales.clone();
         }
-        this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, new ScanThreads()) : null;
+    }
+
+    private static WorkerPool ownPool(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("index threads: expected >= 1, found " + threads);
+        }
+        return WorkerPool.create(threads);
     }
 
     /** Threads per search when none is given: the available processors, at most 8. */
@@ -147,7 +163,7 @@ public final class FlatIndex implements AutoCloseable {
     }
 
     public int threads() {
-        return threads;
+        return pool.threads();
     }
 
     /** Number of vectors. */
@@ -296,41 +312,21 @@ public final class FlatIndex implements AutoCloseable {
     private TopK[] scan(float[] packed, int queryCount, int kept, int n, boolean int8) {
         int tiles = (n + TILE_ROWS - 1) / TILE_ROWS;
         long work = (long) n * dim * queryCount;
-        int parts = pool == null || work < PARALLEL_MIN_WORK ? 1 : Math.min(threads, tiles);
+        int parts = work < PARALLEL_MIN_WORK ? 1 : Math.min(pool.threads(), tiles);
         if (parts == 1) {
             return scanRange(packed, queryCount, kept, 0, n, int8);
         }
-        List<Future<TopK[]>> futures = new ArrayList<>(parts - 1);
-        try {
-            for (int p = 1; p < parts; p++) {
-                int from = rangeStart(p, parts, tiles, n);
-                int to = rangeStart(p + 1, parts, tiles, n);
-                futures.add(pool.submit(() -> scanRange(packed, queryCount, kept, from, to, int8)));
-            }
-            TopK[] merged = scanRange(packed, queryCount, kept, 0, rangeStart(1, parts, tiles, n), int8);
-            for (Future<TopK[]> future : futures) {
-                TopK[] part = future.get();
-                for (int j = 0; j < queryCount; j++) {
-                    merged[j].addAll(part[j]);
-                }
-            }
-            return merged;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("index search: interrupted while waiting for scan threads", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (e.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw new IllegalStateException("index search: a scan thread failed", e.getCause());
-        } finally {
-            for (Future<TopK[]> future : futures) {
-                future.cancel(false);
+        TopK[][] partial = new TopK[parts][];
+        pool.parallelFor(parts, p -> partial[p] = scanRange(packed, queryCount, kept,
+                rangeStart(p, parts, tiles, n), rangeStart(p + 1, parts, tiles, n), int8));
+        // Merged in range order, so the result is the same whichever thread ran which range.
+        TopK[] merged = partial[0];
+        for (int p = 1; p < parts; p++) {
+            for (int j = 0; j < queryCount; j++) {
+                merged[j].addAll(partial[p][j]);
             }
         }
+        return merged;
     }
 
     /** First row of part p when [0, n) is cut into parts of whole tiles. */
@@ -495,7 +491,7 @@ public final class FlatIndex implements AutoCloseable {
         }
     }
 
-    /** Stops the scan threads and frees the tail's memory; base blocks stay with their owner. Idempotent. */
+    /** Stops the scan threads (of a pool of its own) and frees the tail's memory; base blocks stay with their owner. Idempotent. */
     @Override
     public void close() {
         lock.writeLock().lock();
@@ -504,8 +500,8 @@ public final class FlatIndex implements AutoCloseable {
                 return;
             }
             closed = true;
-            if (pool != null) {
-                pool.shutdownNow();
+            if (ownsPool) {
+                pool.close();
             }
             if (tailArena != null) {
                 tailArena.close();
@@ -515,18 +511,6 @@ public final class FlatIndex implements AutoCloseable {
             tailCodes = MemorySegment.NULL;
         } finally {
             lock.writeLock().unlock();
-        }
-    }
-
-    /** Daemon threads, so an index that is never closed does not keep the JVM alive. */
-    private static final class ScanThreads implements ThreadFactory {
-        private static final AtomicInteger COUNT = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable task) {
-            Thread thread = new Thread(task, "jembed-index-scan-" + COUNT.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
         }
     }
 }

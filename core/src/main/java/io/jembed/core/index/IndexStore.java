@@ -31,6 +31,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import io.jembed.core.kernels.WorkerPool;
 import io.jembed.weights.DType;
 import io.jembed.weights.SafetensorsFormatException;
 import io.jembed.weights.SafetensorsReader;
@@ -123,6 +124,13 @@ public final class IndexStore implements AutoCloseable {
         return new IndexStore(spec, index, null, null, MemorySegment.NULL, new long[] {0}, null, null, 0);
     }
 
+    /** An empty in-memory collection whose searches run on {@code pool} (the caller closes it, after this). */
+    public static IndexStore create(EmbeddingSpec spec, Quantization quantization, WorkerPool pool) {
+        Objects.requireNonNull(spec, "spec");
+        FlatIndex index = new FlatIndex(spec.dimension(), quantization, pool);
+        return new IndexStore(spec, index, null, null, MemorySegment.NULL, new long[] {0}, null, null, 0);
+    }
+
     /** Whether {@code dir} looks like an index directory (holds a manifest.json). */
     public static boolean isIndex(Path dir) {
         return Files.isRegularFile(dir.resolve(MANIFEST_FILE));
@@ -172,15 +180,25 @@ public final class IndexStore implements AutoCloseable {
         Objects.requireNonNull(expected, "expected");
         Manifest manifest = readManifest(dir);
         checkCompatible(expected, manifest.spec(), dir);
-        return open(dir, manifest, threads);
+        return open(dir, manifest, threads, null);
+    }
+
+    /** As {@link #open(Path, EmbeddingSpec, int)}, searching on {@code pool} (the caller closes it, after this). */
+    public static IndexStore open(Path dir, EmbeddingSpec expected, WorkerPool pool) throws IOException {
+        Objects.requireNonNull(expected, "expected");
+        Objects.requireNonNull(pool, "pool");
+        Manifest manifest = readManifest(dir);
+        checkCompatible(expected, manifest.spec(), dir);
+        return open(dir, manifest, 0, pool);
     }
 
     /** Opens an index directory whatever model built it; {@link #spec()} says which. */
     public static IndexStore open(Path dir, int threads) throws IOException {
-        return open(dir, readManifest(dir), threads);
+        return open(dir, readManifest(dir), threads, null);
     }
 
-    private static IndexStore open(Path dir, Manifest manifest, int threads) throws IOException {
+    /** pool: the caller's, or null for one of {@code threads} threads the index owns. */
+    private static IndexStore open(Path dir, Manifest manifest, int threads, WorkerPool pool) throws IOException {
         Path vectorsPath = dir.resolve(manifest.vectorsFile());
         Path documentsPath = dir.resolve(manifest.documentsFile());
         checkSize(dir, vectorsPath, manifest.vectorsBytes());
@@ -208,7 +226,9 @@ public final class IndexStore implements AutoCloseable {
                 documents = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), documentsArena);
             }
             long[] lineStarts = lineStarts(documents, count, dir, manifest.documentsFile());
-            FlatIndex index = new FlatIndex(dim, manifest.quantization(), threads, vectors, codes, scales, count);
+            FlatIndex index = pool == null
+                    ? new FlatIndex(dim, manifest.quantization(), threads, vectors, codes, scales, count)
+                    : new FlatIndex(dim, manifest.quantization(), pool, false, vectors, codes, scales, count);
             return new IndexStore(manifest.spec(), index, vectorsFile, documentsArena, documents, lineStarts,
                     manifest.documentsFile(), dir, count);
         } catch (IOException | RuntimeException | Error e) {

@@ -196,22 +196,47 @@ public final class BertModel {
             this.model = model;
         }
 
+        /**
+         * Checks that a batch of {@code tokens} tokens fits this model's activation buffers, each
+         * one Java array: the widest is [N, max(3H, I)].
+         *
+         * @throws IllegalArgumentException naming the most tokens that fit
+         */
+        public static void checkCapacity(BertConfig config, long tokens) {
+            long widest = Math.max(3L * config.hiddenSize(), config.intermediateSize());
+            long most = MAX_ARRAY / widest;
+            if (tokens > most) {
+                throw new IllegalArgumentException("batch of " + tokens + " tokens: expected at most " + most
+                        + " for this model (its [tokens, " + widest + "] activation buffer must fit one Java array);"
+                        + " use a smaller token budget");
+            }
+        }
+
+        /** The longest array the JVM allocates. */
+        private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
         void prepare(List<Sequence> batch, int threads) {
             BertConfig config = model.config;
             int maxPositions = config.maxPositionEmbeddings();
-            sequences = batch.size();
-            if (offsets.length < sequences + 1) {
-                offsets = new int[sequences + 1];
-            }
+            int count = batch.size();
+            long total = 0;
             int maxLength = 0;
-            for (int s = 0; s < sequences; s++) {
+            for (int s = 0; s < count; s++) {
                 int T = batch.get(s).length();
                 if (T == 0 || T > maxPositions) {
                     throw new IllegalArgumentException("sequence " + s + ": expected 1.." + maxPositions
                             + " tokens (max_position_embeddings), found " + T);
                 }
-                offsets[s + 1] = offsets[s] + T;
+                total += T;
                 maxLength = Math.max(maxLength, T);
+            }
+            checkCapacity(config, total);
+            sequences = count;
+            if (offsets.length < sequences + 1) {
+                offsets = new int[sequences + 1];
+            }
+            for (int s = 0; s < sequences; s++) {
+                offsets[s + 1] = offsets[s] + batch.get(s).length();
             }
             int N = offsets[sequences];
             int H = config.hiddenSize();

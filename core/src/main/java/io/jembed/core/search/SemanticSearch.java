@@ -68,7 +68,7 @@ public final class SemanticSearch implements AutoCloseable {
     public static SemanticSearch create(Embedder embedder, Quantization quantization, Prompt documentPrompt)
             throws IOException {
         return new SemanticSearch(embedder, IndexStore.create(spec(embedder, embedder.resolve(documentPrompt)),
-                quantization, embedder.threads()));
+                quantization, embedder.computePool()));
     }
 
     /**
@@ -77,7 +77,7 @@ public final class SemanticSearch implements AutoCloseable {
      */
     public static SemanticSearch open(Embedder embedder, Path indexDir) throws IOException {
         return new SemanticSearch(embedder, IndexStore.open(indexDir,
-                spec(embedder, embedder.prompts().documentPrompt()), embedder.threads()));
+                spec(embedder, embedder.prompts().documentPrompt()), embedder.computePool()));
     }
 
     /** What an index built with this embedder records: model name and checksum, dimension, pooling, prompts. */

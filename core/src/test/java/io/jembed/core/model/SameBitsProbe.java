@@ -4,10 +4,11 @@ import java.nio.file.Path;
 import java.util.List;
 
 import io.jembed.core.Embedder;
+import io.jembed.core.kernels.KernelsProvider;
 
 /**
  * Child-JVM half of {@link SameBitsTest}: embeds {@link #TEXTS} on the tiny model directory named by
- * args[0] with the given thread count, alone and as one batch, and prints every float's bits in hex,
+ * args[0] with the given thread count and kernels (args[1], args[2]), alone and as one batch, and prints every float's bits in hex,
  * one text per line, so the parent can compare them bit for bit with its own warm JVM's.
  */
 public final class SameBitsProbe {
@@ -20,11 +21,17 @@ public final class SameBitsProbe {
 
     public static void main(String[] args) throws Exception {
         int threads = Integer.parseInt(args[1]);
-        try (Embedder embedder = Embedder.builder(Path.of(args[0])).threads(threads).build()) {
+        try (Embedder embedder = builder(Path.of(args[0]), args[2]).threads(threads).build()) {
             for (String line : lines(embedder)) {
                 System.out.println(line);
             }
         }
+    }
+
+    /** An embedder on the given kernels, "vector" or "scalar" (the oracle, which must be as stable). */
+    static Embedder.Builder builder(Path dir, String kernels) {
+        Embedder.Builder builder = Embedder.builder(dir);
+        return kernels.equals("scalar") ? builder.kernels(KernelsProvider.scalar()) : builder.kernels(KernelsProvider.vector());
     }
 
     /** "alone i: hex..." for each text one at a time, then "batch i: hex..." for the texts as one batch. */
