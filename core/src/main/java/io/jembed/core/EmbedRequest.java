@@ -56,6 +56,11 @@ public final class EmbedRequest {
         return of(List.of(Objects.requireNonNull(text, "text")));
     }
 
+    /** Other texts with this request's prompt and truncation. */
+    public EmbedRequest withTexts(List<String> texts) {
+        return new EmbedRequest(of(texts).texts, prompt, truncate, direction);
+    }
+
     /** The same texts under a prompt ({@link Prompt#named}, {@link Prompt#text} or {@link Prompt#NONE}). */
     public EmbedRequest prompt(Prompt prompt) {
         return new EmbedRequest(texts, Objects.requireNonNull(prompt, "prompt"), truncate, direction);

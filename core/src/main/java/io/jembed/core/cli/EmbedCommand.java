@@ -2,8 +2,14 @@ package io.jembed.core.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 
+import java.util.List;
+
+import io.jembed.core.EmbedRequest;
+import io.jembed.core.EmbedResult;
 import io.jembed.core.Embedder;
+import io.jembed.core.InputTooLongException;
 import io.jembed.core.model.Prompt;
+import io.jembed.tokenizer.TruncationDirection;
 
 /**
  * {@code jembed embed --input in.jsonl --output out.jsonl}: one output line
@@ -40,6 +46,9 @@ final class EmbedCommand implements Command {
                   --id-field NAME    JSON field holding the id (default id)
                   --text-field NAME  JSON field holding the text (default text)
                   --on-error MODE    fail (default): stop at a malformed line; skip: report it and go on
+                  --truncate MODE    texts past --max-length: right (default) keeps their start, left
+                                     their end, none refuses them (exit 1 naming the line); the
+                                     count truncated is reported on stderr
                 """ + PromptOptions.USAGE + """
 
                   (default: the model's default prompt, none for the catalogue's models, as
@@ -54,31 +63,69 @@ final class EmbedCommand implements Command {
         String output = args.required("output");
         TextInput.Options reading = TextInput.Options.read(args, true);
         var promptOption = PromptOptions.read(args);
+        java.util.function.UnaryOperator<EmbedRequest> truncation = truncation(args);
         try (Embedder embedder = ModelOptions.load(args, cli)) {
             args.finish();
             Prompt prompt = PromptOptions.resolve(args, embedder.prompts(),
                     promptOption.orElse(embedder.prompts().defaultPrompt()));
             int batchSize = ModelOptions.readBatch(embedder);
+            EmbedRequest request = truncation.apply(EmbedRequest.of(List.of()).prompt(prompt));
             Progress progress = new Progress(cli, "texts", Progress.countLines(input, cli.progressOnStderr()));
             long start = System.nanoTime();
+            long[] truncated = {0};
             try (TextInput in = TextInput.open(input, reading, cli.err());
                  TextOutput out = TextOutput.open(output, cli.out());
                  JsonGenerator json = out.jsonLines()) {
-                long written = in.forEachBatch(batchSize, batch -> {
-                    float[][] vectors = embedder.embed(TextInput.texts(batch), prompt);
-                    for (int i = 0; i < vectors.length; i++) {
-                        write(json, batch.get(i), vectors[i]);
-                    }
-                    progress.add(batch.size());
-                });
+                long written = BatchPipeline.run(in, batchSize,
+                        batch -> embed(embedder, request.withTexts(TextInput.texts(batch)), batch, in.source()),
+                        (batch, result) -> {
+                            for (int i = 0; i < result.size(); i++) {
+                                write(json, batch.get(i), result.vector(i));
+                            }
+                            truncated[0] += result.truncatedCount();
+                            progress.add(batch.size());
+                        });
                 json.flush();
                 out.commit();
                 progress.finish();
                 long nanos = System.nanoTime() - start;
                 cli.err().println(Progress.summary("embedded", written, "texts", nanos, in.skipped(), output));
+                if (truncated[0] > 0) {
+                    cli.err().println(truncatedNote(truncated[0], written, embedder.maxLength()));
+                }
             }
         }
         return 0;
+    }
+
+    /** --truncate right|left|none: how texts past --max-length are cut, or refused. */
+    static java.util.function.UnaryOperator<EmbedRequest> truncation(Args args) {
+        String mode = args.string("truncate", "right");
+        return switch (mode) {
+            case "right" -> request -> request.truncate(TruncationDirection.RIGHT);
+            case "left" -> request -> request.truncate(TruncationDirection.LEFT);
+            case "none" -> EmbedRequest::refuseTruncation;
+            default -> throw new CliException("--truncate: expected right, left or none, found '" + mode + "'",
+                    CliException.USAGE);
+        };
+    }
+
+    /** The request's vectors; a text refused by --truncate none is named by its line. */
+    static EmbedResult embed(Embedder embedder, EmbedRequest request, List<TextInput.Record> batch, String source) {
+        try {
+            return embedder.embed(request);
+        } catch (InputTooLongException e) {
+            throw new CliException(source + ":" + batch.get(e.index()).line() + ": expected at most " + e.maxLength()
+                    + " tokens (--max-length, [CLS] and [SEP] included), found " + e.tokens()
+                    + "; --truncate right or left cuts such texts instead", CliException.FAILED);
+        }
+    }
+
+    /** The stderr line that says how many texts lost tokens, so it never happens silently. */
+    static String truncatedNote(long truncated, long of, int maxLength) {
+        return String.format("jembed: %,d of %,d texts had more than %d tokens and were truncated"
+                + " (--truncate none refuses them; --max-length raises the limit up to the model's)",
+                truncated, of, maxLength);
     }
 
     private static void write(JsonGenerator json, TextInput.Record record, float[] vector) throws java.io.IOException {

@@ -157,7 +157,9 @@ final class IndexCommand implements Command {
         Progress progress = new Progress(cli, "docs", Progress.countLines(input, cli.progressOnStderr()));
         int[] added = {0};
         try (TextInput in = TextInput.open(input, reading, cli.err())) {
-            in.forEachBatch(batchSize, batch -> {
+            // The reader parses the next batch while this thread embeds one; the index is not
+            // thread-safe for writes, so adding stays on this thread.
+            BatchPipeline.run(in, batchSize, batch -> {
                 List<Document> documents = new ArrayList<>(batch.size());
                 for (TextInput.Record record : batch) {
                     Document document = document(record, reading, in, cli);
@@ -168,9 +170,9 @@ final class IndexCommand implements Command {
                 if (!documents.isEmpty()) {
                     search.index(documents);
                     added[0] += documents.size();
-                    progress.add(documents.size());
                 }
-            });
+                return documents.size();
+            }, (batch, count) -> progress.add(count));
             progress.finish();
             if (in.skipped() > 0) {
                 cli.err().println("jembed: skipped " + in.skipped() + " malformed lines of " + in.source());
