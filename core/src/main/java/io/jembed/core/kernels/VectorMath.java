@@ -21,7 +21,9 @@ import io.jembed.core.kernels.Kernels.Activation;
  * <p>Each loop holds all of its arithmetic, exp included, instead of calling helpers that take
  * or return vectors: C2 inlines such a helper only while it is small or not yet compiled on its
  * own, and a call it does not inline boxes every vector (GELU measured 100x slower that way).
- * Each loop runs its last, partial vector under a mask, so every element sees the same math.
+ * Each loop runs its last, partial vector under a mask, so every element sees the same math; only
+ * that one: without mask registers (AVX2) a mask per vector costs a Java-level {@code indexInRange}
+ * and masked loads and stores on every vector.
  */
 final class VectorMath {
 
@@ -80,8 +82,9 @@ final class VectorMath {
     static float expSum(float[] x, int off, int n, float scale, float shift) {
         FloatVector sums = FloatVector.zero(S);
         for (int i = 0; i < n; i += L) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector a = FloatVector.fromArray(S, x, off + i, m).fma(scale, shift);
+            boolean whole = i + L <= n;
+            FloatVector a = (whole ? FloatVector.fromArray(S, x, off + i)
+                    : FloatVector.fromArray(S, x, off + i, S.indexInRange(i, n))).fma(scale, shift);
             FloatVector clamped = a.max(EXP_MIN).min(EXP_MAX);
             FloatVector k = clamped.fma(LOG2_E, ROUND_MAGIC).sub(ROUND_MAGIC);
             FloatVector r = k.lanewise(FMA, -LN2_HI, clamped);
@@ -97,8 +100,14 @@ final class VectorMath {
             IntVector half = exponent.lanewise(VectorOperators.ASHR, 1);
             FloatVector e = p.mul(half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
                     .mul(exponent.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            e.intoArray(x, off + i, m);
-            sums = sums.add(e, m);
+            if (whole) {
+                e.intoArray(x, off + i);
+                sums = sums.add(e);
+            } else {
+                VectorMask<Float> m = S.indexInRange(i, n);
+                e.intoArray(x, off + i, m);
+                sums = sums.add(e, m);
+            }
         }
         return VectorWidth.sumLanes(sums);
     }
@@ -106,8 +115,9 @@ final class VectorMath {
     /** Exact GELU {@code x Φ(x)}, Φ from the approximations documented in {@link NormalCdf}. */
     private static void gelu(float[] values, int off, int n) {
         for (int i = 0; i < n; i += L) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector x = FloatVector.fromArray(S, values, off + i, m);
+            boolean whole = i + L <= n;
+            FloatVector x = whole ? FloatVector.fromArray(S, values, off + i)
+                    : FloatVector.fromArray(S, values, off + i, S.indexInRange(i, n));
             FloatVector z = x.mul(SQRT_HALF);
             // |z| < 1: Φ = 1/2 + z S(z²) / 2
             FloatVector t = z.mul(z);
@@ -152,7 +162,12 @@ final class VectorMath {
             FloatVector halfErfc = e.mul(0.5f).mul(numerator.div(denominator));
             FloatVector large = halfErfc.neg().add(1f).blend(halfErfc, x.lt(0f));
             FloatVector phi = large.blend(small, x.abs().lt(SPLIT_X));
-            x.mul(phi).intoArray(values, off + i, m);
+            FloatVector y = x.mul(phi);
+            if (whole) {
+                y.intoArray(values, off + i);
+            } else {
+                y.intoArray(values, off + i, S.indexInRange(i, n)); // the tail only: AVX2 has no mask registers
+            }
         }
     }
 
@@ -162,8 +177,9 @@ final class VectorMath {
      */
     private static void geluTanh(float[] values, int off, int n) {
         for (int i = 0; i < n; i += L) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector x = FloatVector.fromArray(S, values, off + i, m);
+            boolean whole = i + L <= n;
+            FloatVector x = whole ? FloatVector.fromArray(S, values, off + i)
+                    : FloatVector.fromArray(S, values, off + i, S.indexInRange(i, n));
             FloatVector u = x.mul(x).fma(GELU_TANH_CUBIC, 1f).mul(x).mul(SQRT_2_OVER_PI);
             // e^(-2u) as in expSum.
             FloatVector clamped = u.mul(-2f).max(EXP_MIN).min(EXP_MAX);
@@ -181,12 +197,21 @@ final class VectorMath {
             IntVector half = exponent.lanewise(VectorOperators.ASHR, 1);
             FloatVector e = p.mul(half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
                     .mul(exponent.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            x.div(e.add(1f)).intoArray(values, off + i, m);
+            FloatVector y = x.div(e.add(1f));
+            if (whole) {
+                y.intoArray(values, off + i);
+            } else {
+                y.intoArray(values, off + i, S.indexInRange(i, n));
+            }
         }
     }
 
     private static void relu(float[] values, int off, int n) {
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(S, values, off + i).max(0f).intoArray(values, off + i);
+        }
+        if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector.fromArray(S, values, off + i, m).max(0f).intoArray(values, off + i, m);
         }
