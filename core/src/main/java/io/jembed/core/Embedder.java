@@ -222,13 +222,8 @@ public final class Embedder implements AutoCloseable {
     public EmbedResult embed(EmbedRequest request) {
         Objects.requireNonNull(request, "request");
         Prompt prompt = resolve(request.prompt() != null ? request.prompt() : prompts().defaultPrompt());
-        int skip = directory.promptTokensExcluded(prompt);
         TruncationDirection direction = request.truncationDirection();
-        if (skip > 0 && direction == TruncationDirection.LEFT) {
-            // Cutting from the left would eat the prompt whose tokens pooling leaves out.
-            throw new IllegalArgumentException("truncation direction LEFT: expected RIGHT for prompt "
-                    + prompt.describe() + ", whose tokens the pooling excludes (include_prompt: false)");
-        }
+        int skip = promptTokensExcluded(prompt, direction);
         List<String> texts = request.texts();
         if (!request.truncates()) {
             refuseTooLong(texts, prompt);
@@ -237,7 +232,7 @@ public final class Embedder implements AutoCloseable {
         float[][] vectors = new float[n][];
         int[] tokens = new int[n];
         boolean[] truncated = new boolean[n];
-        Passes passes = new Passes(skip, vectors);
+        Passes passes = new Passes(pooling.normalize(), vectors);
         Encoding[] encodings = new Encoding[Math.min(n, TOKENIZE_CHUNK)];
         for (int from = 0; from < n; from += TOKENIZE_CHUNK) {
             int count = Math.min(TOKENIZE_CHUNK, n - from);
@@ -245,11 +240,21 @@ public final class Embedder implements AutoCloseable {
             for (int i = 0; i < count; i++) {
                 tokens[from + i] = encodings[i].length();
                 truncated[from + i] = encodings[i].truncated();
-                passes.add(encodings[i]);
+                passes.add(new Prepared(encodings[i], skip));
             }
         }
         passes.finish();
         return new EmbedResult(vectors, tokens, truncated);
+    }
+
+    /** The prompt's tokens that pooling leaves out, refusing LEFT truncation, which would eat them. */
+    private int promptTokensExcluded(Prompt resolved, TruncationDirection direction) {
+        int skip = directory.promptTokensExcluded(resolved);
+        if (skip > 0 && direction == TruncationDirection.LEFT) {
+            throw new IllegalArgumentException("truncation direction LEFT: expected RIGHT for prompt "
+                    + resolved.describe() + ", whose tokens the pooling excludes (include_prompt: false)");
+        }
+        return skip;
     }
 
     /** Tokenizes whole texts (cheap beside encoding them) to fail before any is encoded. */
@@ -330,37 +335,98 @@ public final class Embedder implements AutoCloseable {
     /** Sentence vectors of already tokenized texts, in forward passes within the token budget. */
     public float[][] embedEncoded(List<Encoding> encodings) {
         float[][] vectors = new float[encodings.size()][];
-        Passes passes = new Passes(0, vectors);
+        Passes passes = new Passes(pooling.normalize(), vectors);
         for (Encoding encoding : encodings) {
-            passes.add(encoding);
+            passes.add(new Prepared(encoding, 0));
         }
         passes.finish();
         return vectors;
     }
 
     /**
-     * Cuts a call's encodings, in order, into forward passes of at most maxBatchTokens tokens and
-     * batchSize texts, and pools each pass into vectors. skip: leading tokens (a prompt's) that
-     * pooling leaves out, as include_prompt=false does.
+     * A text as the encoder takes it: its tokens under a prompt, and how many leading ones (the
+     * prompt's, when the pooling has include_prompt false) pooling leaves out. Made by
+     * {@link #prepare}; a server gathers those of many requests into one {@link #encode} call.
+     */
+    public record Prepared(Encoding encoding, int promptTokensExcluded) {
+        public Prepared {
+            Objects.requireNonNull(encoding, "encoding");
+            if (promptTokensExcluded < 0) {
+                throw new IllegalArgumentException("prompt tokens excluded: expected >= 0, found " + promptTokensExcluded);
+            }
+        }
+
+        /** Tokens, [CLS] and [SEP] (and the prompt's) included. */
+        public int tokens() {
+            return encoding.length();
+        }
+
+        public boolean truncated() {
+            return encoding.truncated();
+        }
+    }
+
+    /**
+     * Tokenizes texts under a prompt on the calling thread (not on the compute pool, so callers
+     * that gather texts for {@link #encode} never wait behind a forward pass), cutting each to the
+     * max length from the given side; {@link Prepared#truncated()} says which were cut.
+     *
+     * @throws IllegalArgumentException for a prompt name the model does not have, or LEFT for a
+     *                                  prompt the pooling excludes (cutting from the left would eat it)
+     */
+    public List<Prepared> prepare(List<String> texts, Prompt prompt, TruncationDirection direction) {
+        Objects.requireNonNull(direction, "direction");
+        List<String> checked = EmbedRequest.of(texts).texts();
+        Prompt resolved = resolve(prompt);
+        int skip = promptTokensExcluded(resolved, direction);
+        List<Prepared> prepared = new ArrayList<>(checked.size());
+        for (String text : checked) {
+            prepared.add(new Prepared(tokenizer.encode(directory.input(resolved, text), maxLength, direction), skip));
+        }
+        return prepared;
+    }
+
+    /**
+     * Pools prepared texts, in order, in forward passes of at most {@link #maxBatchTokens} tokens;
+     * normalize says whether to L2-normalise (the model's own setting is {@code pooling().normalize()}).
+     * With the model's setting, a text's vector is the same bits as {@link #embed(EmbedRequest)} gives it.
+     */
+    public float[][] encode(List<Prepared> texts, boolean normalize) {
+        float[][] vectors = new float[texts.size()][];
+        Passes passes = new Passes(normalize, vectors);
+        for (Prepared text : texts) {
+            if (text.tokens() > maxLength) {
+                throw new IllegalArgumentException("prepared text of " + text.tokens()
+                        + " tokens: expected at most the max length, " + maxLength);
+            }
+            passes.add(text);
+        }
+        passes.finish();
+        return vectors;
+    }
+
+    /**
+     * Cuts a call's texts, in order, into forward passes of at most maxBatchTokens tokens and
+     * batchSize texts, and pools each pass into vectors, normalised or not.
      */
     private final class Passes {
-        private final int skip;
+        private final PoolingConfig pooling;
         private final float[][] vectors;
-        private final List<Encoding> pending = new ArrayList<>();
-        private int next;          // index in vectors of pending's first encoding
+        private final List<Prepared> pending = new ArrayList<>();
+        private int next;          // index in vectors of pending's first text
         private long pendingTokens;
 
-        Passes(int skip, float[][] vectors) {
-            this.skip = skip;
+        Passes(boolean normalize, float[][] vectors) {
+            this.pooling = Embedder.this.pooling.withNormalize(normalize);
             this.vectors = vectors;
         }
 
-        void add(Encoding encoding) {
-            int T = encoding.length();
+        void add(Prepared text) {
+            int T = text.tokens();
             if (!pending.isEmpty() && (pendingTokens + T > maxBatchTokens || pending.size() == batchSize)) {
                 flush();
             }
-            pending.add(encoding);
+            pending.add(text);
             pendingTokens += T;
         }
 
@@ -371,15 +437,18 @@ public final class Embedder implements AutoCloseable {
         }
 
         private void flush() {
-            forwardAndPool(pending, skip, vectors, next);
+            forwardAndPool(pending, pooling, vectors, next);
             next += pending.size();
             pending.clear();
             pendingTokens = 0;
         }
     }
 
-    private void forwardAndPool(List<Encoding> encodings, int skip, float[][] vectors, int at) {
-        List<BertModel.Sequence> batch = sequences(encodings);
+    private void forwardAndPool(List<Prepared> texts, PoolingConfig pooling, float[][] vectors, int at) {
+        List<BertModel.Sequence> batch = new ArrayList<>(texts.size());
+        for (Prepared text : texts) {
+            batch.add(new BertModel.Sequence(text.encoding().ids(), text.encoding().typeIds()));
+        }
         int H = config.hiddenSize();
         BertModel.Workspace workspace = takeWorkspace();
         try {
@@ -388,9 +457,10 @@ public final class Embedder implements AutoCloseable {
             pool.parallelFor((batch.size() + TEXTS_PER_TASK - 1) / TEXTS_PER_TASK, task -> {
                 int end = Math.min(batch.size(), (task + 1) * TEXTS_PER_TASK);
                 for (int s = task * TEXTS_PER_TASK; s < end; s++) {
+                    int skip = texts.get(s).promptTokensExcluded();
                     vectors[at + s] = skip == 0
                             ? Pooling.pool(pooling, hidden, workspace.offset(s), workspace.length(s), H)
-                            : poolWithoutPrompt(hidden, workspace.offset(s), workspace.length(s), H, skip);
+                            : poolWithoutPrompt(pooling, hidden, workspace.offset(s), workspace.length(s), H, skip);
                 }
             });
         } finally {
@@ -399,7 +469,8 @@ public final class Embedder implements AutoCloseable {
     }
 
     /** sentence-transformers' include_prompt=false: the prompt's positions get attention-mask 0 in pooling only. */
-    private float[] poolWithoutPrompt(float[] hidden, int rowOffset, int T, int H, int skip) {
+    private static float[] poolWithoutPrompt(PoolingConfig pooling, float[] hidden, int rowOffset, int T, int H,
+                                             int skip) {
         float[] rows = Arrays.copyOfRange(hidden, rowOffset * H, (rowOffset + T) * H); // [1,T,H]
         int[] mask = new int[T];
         Arrays.fill(mask, Math.min(skip, T), T, 1);

@@ -27,6 +27,8 @@ import java.util.stream.IntStream;
  */
 public final class WordPieceTokenizer {
 
+    private static final TemplateProcessing NO_SPECIAL_TOKENS = TemplateProcessing.none();
+
     private final Vocabulary vocabulary;
     private final AddedTokens addedTokens;
     private final BertNormalizer normalizer;
@@ -139,6 +141,45 @@ public final class WordPieceTokenizer {
         int keep = Math.min(tokens.size, limit);
         int from = direction == TruncationDirection.LEFT ? tokens.size - keep : 0;
         return postProcessor.apply(tokens, from, keep, null, 0, vocabulary, keep < tokens.size);
+    }
+
+    /**
+     * The text's tokens alone, without the special tokens the post-processor adds (HF's
+     * {@code add_special_tokens=False}), no truncation; special tokens written in the text stay.
+     */
+    public Encoding encodeWithoutSpecialTokens(String text) {
+        requireText(text, "text");
+        TokenList tokens = pipelines.get().first(text, Integer.MAX_VALUE);
+        return NO_SPECIAL_TOKENS.apply(tokens, 0, tokens.size, null, 0, vocabulary, false);
+    }
+
+    /**
+     * An encoding of token ids given as they are (no special tokens added: the ids are what the
+     * encoder sees), cut to maxLength from the given side; offsets are 0 as there is no text.
+     *
+     * @throws IllegalArgumentException if ids is empty or an id is not in the vocabulary
+     */
+    public Encoding encodeIds(int[] ids, int maxLength, TruncationDirection direction) {
+        if (ids == null || ids.length == 0) {
+            throw new IllegalArgumentException("token ids: expected at least one, found none");
+        }
+        if (maxLength < 1) {
+            throw new IllegalArgumentException("max length: expected >= 1, found " + maxLength);
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocabulary.size()) {
+                throw new IllegalArgumentException("token id " + i + ": expected 0 to " + (vocabulary.size() - 1)
+                        + " (the vocabulary), found " + ids[i]);
+            }
+        }
+        int keep = Math.min(ids.length, maxLength);
+        int from = direction == TruncationDirection.LEFT ? ids.length - keep : 0;
+        TokenList tokens = new TokenList();
+        tokens.reset(Integer.MAX_VALUE);
+        for (int i = from; i < from + keep; i++) {
+            tokens.add(ids[i], 0, 0);
+        }
+        return NO_SPECIAL_TOKENS.apply(tokens, 0, keep, null, 0, vocabulary, keep < ids.length);
     }
 
     /** Tokenizes a pair without truncation: [CLS] first [SEP] second [SEP], type ids 0 then 1. */

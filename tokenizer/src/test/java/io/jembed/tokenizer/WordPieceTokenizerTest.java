@@ -32,6 +32,33 @@ class WordPieceTokenizerTest {
     }
 
     @Test
+    void withoutSpecialTokensIsTheTextsTokensAlone() {
+        Encoding encoding = BERT.encodeWithoutSpecialTokens("Hello, world!");
+        assertArrayEquals(new int[] {id("hello"), id(","), id("world"), id("!")}, encoding.ids());
+        assertArrayEquals(new int[] {0, 5, 7, 12}, encoding.offsetStarts());
+        assertFalse(encoding.truncated());
+        assertEquals(0, BERT.encodeWithoutSpecialTokens("").length());
+    }
+
+    @Test
+    void idsAreEncodedAsGivenAndCutFromEitherSide() {
+        int[] ids = {CLS, id("hello"), id("world"), SEP};
+        Encoding all = BERT.encodeIds(ids, 8, TruncationDirection.RIGHT);
+        assertArrayEquals(ids, all.ids());
+        assertEquals(BERT.encode("hello world").length(), all.length());
+        assertFalse(all.truncated());
+        Encoding right = BERT.encodeIds(ids, 3, TruncationDirection.RIGHT);
+        assertArrayEquals(new int[] {CLS, id("hello"), id("world")}, right.ids());
+        assertTrue(right.truncated());
+        assertArrayEquals(new int[] {id("hello"), id("world"), SEP}, BERT.encodeIds(ids, 3, TruncationDirection.LEFT).ids());
+        IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+                () -> BERT.encodeIds(new int[] {CLS, BERT.vocabSize()}, 8, TruncationDirection.RIGHT));
+        assertEquals("token id 1: expected 0 to " + (BERT.vocabSize() - 1) + " (the vocabulary), found " + BERT.vocabSize(),
+                outside.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BERT.encodeIds(new int[0], 8, TruncationDirection.RIGHT));
+    }
+
+    @Test
     void greedyLongestMatchFirstWithContinuationPrefix() {
         assertTokens("unaffable", "un", "##aff", "##able");
         assertTokens("playing", "play", "##ing");

@@ -122,6 +122,15 @@ public final class SemanticSearch implements AutoCloseable {
         return hits(store.search(embedder.embed(question, queryPrompt), k));
     }
 
+    /**
+     * The k documents most similar to a query vector already embedded (a server embeds its
+     * questions in shared batches), best first.
+     */
+    public List<Hit> search(float[] query, int k) {
+        checkK(k);
+        return hits(store.search(query, k));
+    }
+
     /** {@link #search(String, int)} for many questions, scanned together. */
     public List<List<Hit>> search(List<String> questions, int k) {
         return search(questions, k, queryPrompt());

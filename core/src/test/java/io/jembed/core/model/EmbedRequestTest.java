@@ -190,4 +190,27 @@ class EmbedRequestTest {
         assertEquals(0, process.exitValue(), output);
         assertTrue(output.contains("texts 8334 tokens 200016 truncated 0"), output);
     }
+
+    /** What a server does: prepare texts of several requests, pool them in one call, normalise as asked. */
+    @Test
+    void preparedTextsOfDifferentPromptsPooledTogetherKeepTheirBits() throws IOException {
+        try (Embedder embedder = Embedder.builder(dir).threads(2).build()) {
+            List<Embedder.Prepared> mixed = new ArrayList<>();
+            mixed.addAll(embedder.prepare(List.of(words(3), words(30)), Prompt.NONE, TruncationDirection.RIGHT));
+            mixed.addAll(embedder.prepare(List.of(words(5)), Prompt.named("query"), TruncationDirection.LEFT));
+            assertFalse(mixed.get(0).truncated());
+            assertTrue(mixed.get(1).truncated());
+            assertEquals(24, mixed.get(1).tokens());
+            float[][] vectors = embedder.encode(mixed, true);
+            assertArrayEquals(embedder.embed(words(3)), vectors[0]);
+            assertArrayEquals(embedder.embed(words(30)), vectors[1]);
+            assertArrayEquals(embedder.embed(EmbedRequest.of(List.of(words(5))).prompt(Prompt.named("query"))
+                    .truncate(TruncationDirection.LEFT)).vector(0), vectors[2]);
+            float[] raw = embedder.encode(mixed.subList(0, 1), false)[0];
+            io.jembed.core.pooling.Pooling.normalize(raw, 0, raw.length);
+            assertArrayEquals(vectors[0], raw, "normalising the raw vector gives the embedder's bits");
+            assertThrows(IllegalArgumentException.class,
+                    () -> embedder.prepare(List.of("x"), Prompt.named("nope"), TruncationDirection.RIGHT));
+        }
+    }
 }
