@@ -57,6 +57,40 @@ class ReadmeExampleTest {
         assertEquals(matcher.group(2), out.toString(StandardCharsets.UTF_8), "README example output");
     }
 
+    static final Pattern CLIENT_EXAMPLE = Pattern.compile(
+            "<!-- example: ServerClientExample\\.java -->\\s*```java\\n(.*?)```", Pattern.DOTALL);
+
+    /** The server section's HttpClient example, run against a server on an ephemeral port. */
+    @Test
+    void serverClientExampleCompilesAndGetsVectors(@TempDir Path dir) throws Exception {
+        Path model = Requirements.defaultModel();
+        String readme = Files.readString(Path.of("..", "README.md"));
+        Matcher matcher = CLIENT_EXAMPLE.matcher(readme);
+        assertTrue(matcher.find(), "README.md: expected a block marked <!-- example: ServerClientExample.java -->");
+        Path source = Files.writeString(dir.resolve("ServerClientExample.java"), matcher.group(1));
+        JavaCompiler compiler = ToolProvider.getSystemJavaCompiler();
+        StringWriter diagnostics = new StringWriter();
+        boolean compiled = compiler.getTask(diagnostics, null, null, List.of("-d", dir.toString()), null,
+                compiler.getStandardFileManager(null, null, StandardCharsets.UTF_8).getJavaFileObjects(source)).call();
+        assertTrue(compiled, "README client example does not compile:\n" + diagnostics);
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        float first;
+        try (io.jembed.core.Embedder embedder = io.jembed.core.Embedder.load(model);
+             io.jembed.core.server.EmbeddingServer server = io.jembed.core.server.EmbeddingServer.start(embedder, null,
+                     io.jembed.core.server.ServerOptions.builder().port(0).build());
+             URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            first = embedder.embed("I took my dog for a walk")[0];
+            String base = server.uri().toString().replaceAll("/$", "");
+            loader.loadClass("ServerClientExample").getMethod("main", String[].class).invoke(null, (Object) new String[] {base});
+        } finally {
+            System.setOut(saved);
+        }
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.startsWith("200 [[" + first + ","), printed);
+    }
+
     @Test
     void readmeStartsWithTheTwoCommands() throws IOException {
         String readme = Files.readString(Path.of("..", "README.md"));

@@ -20,6 +20,7 @@ public final class Main {
                 new SimilarityCommand(),
                 new IndexCommand(),
                 new SearchCommand(),
+                new ServeCommand(),
                 new ModelCommand());
     }
 
