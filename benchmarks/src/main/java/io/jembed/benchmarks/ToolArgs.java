@@ -34,9 +34,15 @@ final class ToolArgs {
      * mistake in the arguments, IOException a bad or missing file: both are reported as one line.
      */
     static void run(String tool, String usage, List<String> flags, String[] args, Body body) throws Exception {
+        run(tool, usage, flags, List.of(), args, body);
+    }
+
+    /** As {@link #run(String, String, List, String[], Body)}, with {@code switches}: flags that take no value. */
+    static void run(String tool, String usage, List<String> flags, List<String> switches, String[] args, Body body)
+            throws Exception {
         int exitCode;
         try {
-            ToolArgs parsed = parse(tool, flags, args);
+            ToolArgs parsed = parse(tool, flags, switches, args);
             if (parsed == null) {
                 System.out.println(usage);
                 exitCode = 0;
@@ -57,15 +63,23 @@ final class ToolArgs {
     }
 
     /** The flags given, or null when --help asks for the usage only. */
-    private static ToolArgs parse(String tool, List<String> flags, String[] args) {
+    private static ToolArgs parse(String tool, List<String> flags, List<String> switches, String[] args) {
         var values = new LinkedHashMap<String, String>();
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("--help") || flag.equals("-h")) {
                 return null;
             }
+            if (switches.contains(flag)) {
+                if (values.put(flag, "true") != null) {
+                    throw new IllegalArgumentException("argument " + flag + ": expected once, found twice");
+                }
+                continue;
+            }
             if (!flags.contains(flag)) {
-                throw new IllegalArgumentException("argument '" + flag + "': expected one of " + String.join(", ", flags));
+                var known = new java.util.ArrayList<>(flags);
+                known.addAll(switches);
+                throw new IllegalArgumentException("argument '" + flag + "': expected one of " + String.join(", ", known));
             }
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException("argument " + flag + ": expected a value, found the end of the arguments");
@@ -75,6 +89,11 @@ final class ToolArgs {
             }
         }
         return new ToolArgs(tool, values);
+    }
+
+    /** Whether a value-less switch was given. */
+    boolean present(String flag) {
+        return values.containsKey(flag);
     }
 
     String string(String flag, String fallback) {

@@ -56,7 +56,8 @@ public final class EmbeddingServer implements AutoCloseable {
         Routes.Response handle(HttpExchange exchange) throws IOException;
     }
 
-    private record Route(String method, Family family, boolean needsKey, Handler handler) {
+    /** admits: the route embeds, so it needs admission permits (refused before its body is read when none is free). */
+    private record Route(String method, Family family, boolean needsKey, boolean admits, Handler handler) {
     }
 
     private final Embedder embedder;
@@ -91,7 +92,7 @@ public final class EmbeddingServer implements AutoCloseable {
             @Override
             public void acquire(int n) {
                 if (!inputs.tryAcquire(n)) {
-                    throw new ApiException(429, ApiException.Type.OVERLOADED, "Model is overloaded");
+                    overloaded();
                 }
             }
 
@@ -106,13 +107,13 @@ public final class EmbeddingServer implements AutoCloseable {
             }
             this.page = in.readAllBytes();
         }
-        post("/embed", Family.TEI, x -> api.embed(body(x)));
-        post("/similarity", Family.TEI, x -> api.similarity(body(x)));
-        post("/tokenize", Family.TEI, x -> api.tokenize(body(x)));
-        post("/decode", Family.TEI, x -> api.decode(body(x)));
-        post("/v1/embeddings", Family.OPENAI, x -> api.openai(body(x)));
-        post("/embeddings", Family.OPENAI, x -> api.openai(body(x)));
-        post("/search", Family.TEI, x -> api.search(body(x)));
+        post("/embed", Family.TEI, true, x -> api.embed(body(x)));
+        post("/similarity", Family.TEI, true, x -> api.similarity(body(x)));
+        post("/tokenize", Family.TEI, false, x -> api.tokenize(body(x)));
+        post("/decode", Family.TEI, false, x -> api.decode(body(x)));
+        post("/v1/embeddings", Family.OPENAI, true, x -> api.openai(body(x)));
+        post("/embeddings", Family.OPENAI, true, x -> api.openai(body(x)));
+        post("/search", Family.TEI, true, x -> api.search(body(x)));
         get("/info", Family.TEI, x -> api.info());
         get("/health", Family.TEI, x -> new Routes.Response(200, "text/plain", new byte[0], Map.of()));
         get("/metrics", Family.TEI, x -> new Routes.Response(200, "text/plain; version=0.0.4; charset=utf-8",
@@ -158,12 +159,12 @@ public final class EmbeddingServer implements AutoCloseable {
         return answered.get();
     }
 
-    private void post(String path, Family family, Handler handler) {
-        routes.put(path, new Route("POST", family, true, handler));
+    private void post(String path, Family family, boolean admits, Handler handler) {
+        routes.put(path, new Route("POST", family, true, admits, handler));
     }
 
     private void get(String path, Family family, Handler handler) {
-        routes.put(path, new Route("GET", family, false, handler));
+        routes.put(path, new Route("GET", family, false, false, handler));
     }
 
     private void handle(HttpExchange exchange) {
@@ -197,6 +198,9 @@ public final class EmbeddingServer implements AutoCloseable {
             if (route.needsKey()) {
                 checkKey(exchange);
             }
+            if (route.admits() && inputs.availablePermits() == 0) {
+                overloaded(); // a full server answers at once, without reading or parsing the body
+            }
             send(exchange, route.handler().handle(exchange), head);
         } catch (ApiException e) {
             fail(exchange, route, e);
@@ -212,6 +216,10 @@ public final class EmbeddingServer implements AutoCloseable {
             answered.incrementAndGet();
             active.decrementAndGet();
         }
+    }
+
+    private static void overloaded() {
+        throw new ApiException(429, ApiException.Type.OVERLOADED, "Model is overloaded");
     }
 
     /** Reads the body as JSON: Content-Type must say JSON; at most the payload limit; bodies in flight bounded. */

@@ -264,6 +264,7 @@ class EmbeddingServerFaultTest {
             assertTrue(process.waitFor(60, TimeUnit.SECONDS), "jembed serve did not exit after SIGTERM");
             String rest = child.seen() + String.join("\n", child.err().lines().toList());
             assertTrue(rest.contains("stopping; finishing requests in flight"), rest);
+            assertTrue(rest.contains("stopped after"), rest);
             assertEquals(143, process.exitValue(), "128 + SIGTERM, after the shutdown hook ran:\n" + rest);
         } finally {
             process.destroyForcibly();
