@@ -22,6 +22,8 @@ public final class Args {
     private final Set<String> switches = new HashSet<>();
     private final List<String> positionals = new ArrayList<>();
     private final Set<String> used = new HashSet<>();
+    /** How each option was written ("-n", "--treads"), so messages name what the user typed. */
+    private final Map<String, String> spelled = new LinkedHashMap<>();
 
     private Args(String command) {
         this.command = command;
@@ -53,6 +55,7 @@ public final class Args {
             if (name.isEmpty()) {
                 throw CliException.usage(command + ": '" + word + "' is not an option");
             }
+            args.spelled.putIfAbsent(name, (word.startsWith("--") ? "--" : "-") + name);
             if (switchNames.contains(name)) {
                 if (value != null) {
                     throw CliException.usage(command + ": --" + name + " takes no value, found '" + value + "'");
@@ -177,14 +180,10 @@ public final class Args {
 
     /** Rejects options that no one read, so a typo such as --treads does not pass silently. */
     public void finish() {
-        for (String name : options.keySet()) {
+        for (String name : spelled.keySet()) {
             if (!used.contains(name)) {
-                throw CliException.usage(command + ": unknown option --" + name + " (see 'jembed " + command + " --help')");
-            }
-        }
-        for (String name : switches) {
-            if (!used.contains(name)) {
-                throw CliException.usage(command + ": unknown option --" + name + " (see 'jembed " + command + " --help')");
+                throw CliException.usage(command + ": unknown option " + spelled.get(name) + " (see 'jembed " + command
+                        + " --help')");
             }
         }
     }

@@ -61,6 +61,7 @@ final class EmbedCommand implements Command {
         args.noPositionals();
         String input = args.required("input");
         String output = args.required("output");
+        TextOutput.refuseOverwritingInput("embed", input, output);
         TextInput.Options reading = TextInput.Options.read(args, true);
         var promptOption = PromptOptions.read(args);
         java.util.function.UnaryOperator<EmbedRequest> truncation = truncation(args);
@@ -85,6 +86,7 @@ final class EmbedCommand implements Command {
                             truncated[0] += result.truncatedCount();
                             progress.add(batch.size());
                         });
+                in.requireSomeRead(written);
                 json.flush();
                 out.commit();
                 progress.finish();

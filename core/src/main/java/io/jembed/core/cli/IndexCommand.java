@@ -173,6 +173,7 @@ final class IndexCommand implements Command {
                 }
                 return documents.size();
             }, (batch, count) -> progress.add(count));
+            in.requireSomeRead(added[0]);
             progress.finish();
             if (in.skipped() > 0) {
                 cli.err().println("jembed: skipped " + in.skipped() + " malformed lines of " + in.source());

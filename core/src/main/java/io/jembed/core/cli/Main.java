@@ -144,6 +144,8 @@ public final class Main {
         for (Command command : byName.values()) {
             text.append(String.format("  %-12s %s%n", command.name(), command.summary()));
         }
+        text.append(String.format("  %-12s %s%n", "test", "the test suite, what CI runs (./jembed test; the launcher runs it with Maven)"));
+        text.append(String.format("  %-12s %s%n", "bench", "benchmarks: ./jembed bench e2e (the race against ONNX Runtime) or a JMH name"));
         text.append("""
 
                 global options:

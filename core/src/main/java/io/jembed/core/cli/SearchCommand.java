@@ -23,6 +23,9 @@ final class SearchCommand implements Command {
 
     static final int TEXT_WIDTH = 100;
 
+    /** Keys of a --json hit that a stored field of the same name may not overwrite. */
+    static final Set<String> RESERVED_KEYS = Set.of("id", "score", "text", "fields");
+
     @Override
     public String name() {
         return "search";
@@ -41,20 +44,22 @@ final class SearchCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: jembed search --index DIR [-k 3] [--json] "question"
+                usage: jembed search --index DIR [-k 3] [--json] [--output FILE] "question"
                        jembed search --index DIR [-k 3] --queries FILE|- --output FILE|-
 
                 One question: prints rank, score (cosine, 4 decimals), id and the text (shortened),
-                or with --json one object {"query": ..., "hits": [{"id", "score", "text", ...fields}]}.
+                or with --json one object {"query": ..., "hits": [{"id", "score", "text", ...fields,
+                "fields": {every stored field}}]} (a field named id, score, text or fields only
+                under "fields"); --output FILE writes either to a file instead of stdout.
                 A batch: reads {"id": ..., "text": "question"} lines and writes one line per question,
                 in order: {"id": <same>, "hits": [{"id": <doc id>, "score": <float>}, ...]}.
 
                 options:
                   --index DIR        the index directory (required)
                   -k, --k N          how many documents per question (default 3; at most the index size)
-                  --json             machine-readable output for a single question
+                  --json             machine-readable output for a single question (not with --queries)
                   --queries FILE     questions as JSONL ('-' for stdin)
-                  --output FILE      where batch results go ('-' for stdout; default '-')
+                  --output FILE      where results go ('-' for stdout; default '-')
                   --id-field NAME    JSON field of a question's id (default id)
                   --text-field NAME  JSON field of a question's text (default text)
                   --on-error MODE    fail (default) or skip malformed question lines
@@ -82,6 +87,12 @@ final class SearchCommand implements Command {
         if (queries.isPresent() && !args.positionals().isEmpty()) {
             throw CliException.usage("search: give either a question or --queries, not both");
         }
+        if (queries.isEmpty() && args.positionals().get(0).isBlank()) {
+            throw CliException.usage("search: the question is empty; expected some words to search for");
+        }
+        if (queries.isPresent() && json) {
+            throw CliException.usage("search: --json is for one question; --queries already writes JSON lines");
+        }
         var promptOption = PromptOptions.read(args);
         Manifest manifest = IndexStore.readManifest(indexDir);
         int size = manifest.count();
@@ -97,10 +108,20 @@ final class SearchCommand implements Command {
             Prompt prompt = PromptOptions.resolve(args, embedder.prompts(), promptOption.orElse(search.queryPrompt()));
             if (queries.isPresent()) {
                 batch(search, queries.get(), output, reading, k, prompt, cli);
-            } else if (json) {
-                printJson(cli.out(), args.positionals().get(0), search.search(args.positionals().get(0), k, prompt));
             } else {
-                print(cli.out(), search.search(args.positionals().get(0), k, prompt));
+                // One question: to stdout, or to --output FILE (written whole, then renamed into place).
+                String question = args.positionals().get(0);
+                List<SemanticSearch.Hit> hits = search.search(question, k, prompt);
+                try (TextOutput out = TextOutput.open(output, cli.out());
+                     PrintStream print = new PrintStream(out.stream(), false, java.nio.charset.StandardCharsets.UTF_8)) {
+                    if (json) {
+                        printJson(print, question, hits);
+                    } else {
+                        print(print, hits);
+                    }
+                    print.flush();
+                    out.commit();
+                }
             }
         }
         return 0;
@@ -146,7 +167,14 @@ final class SearchCommand implements Command {
             node.set("id", hit.id());
             node.put("score", hit.score());
             node.put("text", hit.text());
-            hit.fields().properties().forEach(e -> node.set(e.getKey(), e.getValue()));
+            // Stored fields sit beside id/score/text as before, except those names (a document's own
+            // "score" must not hide the similarity); all of them are also under "fields".
+            hit.fields().properties().forEach(e -> {
+                if (!RESERVED_KEYS.contains(e.getKey())) {
+                    node.set(e.getKey(), e.getValue());
+                }
+            });
+            node.set("fields", hit.fields());
         }
         out.println(mapper.writeValueAsString(root));
     }

@@ -177,6 +177,17 @@ public final class TextInput implements Closeable {
         return texts;
     }
 
+    /**
+     * Fails when every line that was not blank was skipped: with --on-error skip, a file of only
+     * bad lines is a mistake, not an empty result (exit 1, no output written).
+     */
+    public void requireSomeRead(long read) {
+        if (read == 0 && skipped > 0) {
+            throw new CliException("every line of " + source + " was skipped (" + skipped + " bad "
+                    + (skipped == 1 ? "line" : "lines") + "); expected " + describe(format) + " records, nothing written");
+        }
+    }
+
     /** Lines reported and skipped so far (with {@link OnError#SKIP}). */
     public long skipped() {
         return skipped;
@@ -235,8 +246,11 @@ public final class TextInput implements Closeable {
             return bad("is not a JSON object; expected {\"" + idField + "\": ..., \"" + textField + "\": \"...\"}");
         }
         JsonNode text = object.get(textField);
-        if (text == null || text.isNull()) {
+        if (text == null) {
             return bad("has no \"" + textField + "\" field" + fieldsHint(object));
+        }
+        if (text.isNull()) {
+            return bad("has \"" + textField + "\": null; expected a string");
         }
         if (!text.isTextual()) {
             return bad("has a \"" + textField + "\" that is " + text.getNodeType().toString().toLowerCase()

@@ -55,9 +55,42 @@ public final class TextOutput implements Closeable {
         if (!Files.isDirectory(parent)) {
             throw new CliException("output directory " + parent + " does not exist");
         }
-        Path temporary = Files.createTempFile(parent, "." + target.getFileName() + ".", ".tmp");
+        Path temporary = createTemporary(parent, target.getFileName().toString());
         FileOutputStream file = new FileOutputStream(temporary.toFile());
         return new TextOutput(target, temporary, file, new BufferedOutputStream(file, 1 << 16));
+    }
+
+    /**
+     * A new hidden file beside the target, created with the default permissions (0666 less the
+     * umask, as any file the user makes): Files.createTempFile would make it 0600, and the rename
+     * would hand the user an output only they can read.
+     */
+    private static Path createTemporary(Path parent, String name) throws IOException {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        while (true) {
+            Path candidate = parent.resolve("." + name + "." + Long.toUnsignedString(random.nextLong(), 36) + ".tmp");
+            try {
+                return Files.createFile(candidate);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another name
+            }
+        }
+    }
+
+    /**
+     * Refuses an output that is the input file: the output replaces its target only once complete,
+     * so writing over the input would lose the input (a usage error, exit 2).
+     */
+    static void refuseOverwritingInput(String command, String input, String output) throws IOException {
+        if (input.equals("-") || output.equals("-")) {
+            return;
+        }
+        Path in = Path.of(input).toAbsolutePath().normalize();
+        Path out = Path.of(output).toAbsolutePath().normalize();
+        if (in.equals(out) || (Files.exists(in) && Files.exists(out) && Files.isSameFile(in, out))) {
+            throw CliException.usage(command + ": --output " + output + " is the --input file; expected another path "
+                    + "(writing there would replace the input)");
+        }
     }
 
     public OutputStream stream() {

@@ -72,6 +72,7 @@ final class TokenizeCommand implements Command {
         args.noPositionals();
         String input = args.required("input");
         String output = args.required("output");
+        TextOutput.refuseOverwritingInput("tokenize", input, output);
         TextInput.Options reading = TextInput.Options.read(args, true);
         Offsets offsets = args.choice("offsets", Offsets.class, Offsets.CHARS);
         int maxLengthOption = args.intValue("max-length", 0, 2, Integer.MAX_VALUE);
@@ -99,6 +100,7 @@ final class TokenizeCommand implements Command {
                     tokens[0] += encodings.get(i).length();
                 }
             });
+            in.requireSomeRead(written);
             json.flush();
             out.commit();
             long nanos = System.nanoTime() - start;
