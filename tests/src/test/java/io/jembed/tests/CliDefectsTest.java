@@ -137,10 +137,84 @@ class CliDefectsTest {
         assertEquals(1, run("index", "--input", bad.toString(), "--output", badIndex.toString(), "--on-error", "skip").code());
         assertFalse(Files.exists(badIndex));
 
+        Path array = Files.writeString(dir.resolve("array.json"), "[{\"id\": 1, \"text\": \"x\"}]\n");
+        CliRun arrayRun = run("embed", "--input", array.toString(), "--output", dir.resolve("array-out.jsonl").toString());
+        assertEquals(1, arrayRun.code());
+        assertTrue(arrayRun.err().contains("the input must be JSON Lines, one object per line"), arrayRun.err());
+        Path pretty = Files.writeString(dir.resolve("pretty.json"), "{\"id\": 1,\n \"text\": \"x\"}\n");
+        CliRun prettyRun = run("embed", "--input", pretty.toString(), "--output", dir.resolve("pretty-out.jsonl").toString());
+        assertTrue(prettyRun.err().contains("JSON Lines") && !prettyRun.err().contains("(code "), prettyRun.err());
+
+        Path docs = Files.writeString(dir.resolve("docs.txt"), "first document\n\nthird document\n");
+        CliRun missingParent = run("index", "--input", docs.toString(), "--output", dir.resolve("no/such/ix").toString());
+        assertEquals(1, missingParent.code());
+        assertTrue(missingParent.err().contains("does not exist"), missingParent.err());
+        assertFalse(Files.exists(dir.resolve("no")));
+        Path txtIndex = dir.resolve("txt-index");
+        CliRun txt = run("index", "--input", docs.toString(), "--format", "txt", "--output", txtIndex.toString());
+        assertEquals(0, txt.code(), txt.err());
+        JsonNode hit = JSON.readTree(run("search", "--index", txtIndex.toString(), "--json", "-k", "1", "third").out())
+                .path("hits").get(0);
+        assertEquals(3, hit.path("id").asInt(), "plain text: the id is the line number");
+
         CliRun help = CliRun.run("--help");
         assertTrue(help.out().contains("  test ") && help.out().contains("  bench "), help.out());
         try (var files = Files.list(dir)) {
             assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")), "no temporary file left behind");
+        }
+    }
+
+    static Process cli(String... words) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules=jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "io.jembed.core.cli.Main"));
+        command.addAll(List.of(words));
+        command.addAll(List.of("--model", model.toString()));
+        return new ProcessBuilder(command).redirectError(dir.resolve("child-" + System.nanoTime() + ".err").toFile()).start();
+    }
+
+    static Path sentences(String name, int n) throws IOException {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            lines.append("{\"id\": ").append(i).append(", \"text\": \"sentence number ").append(i)
+                    .append(" about rivers, bread and the sky\"}\n");
+        }
+        return Files.writeString(dir.resolve(name), lines);
+    }
+
+    /** Item 8: a reader that goes away (| head -c 10) stops embed with exit 1 instead of embedding for no one. */
+    @Test
+    void aBrokenPipeStopsEmbed() throws Exception {
+        Path input = sentences("pipe.jsonl", 20_000);
+        Process process = cli("embed", "--input", input.toString(), "--output", "-");
+        byte[] head = process.getInputStream().readNBytes(10);
+        assertEquals("{\"id\":0,\"e", new String(head, java.nio.charset.StandardCharsets.UTF_8));
+        process.getInputStream().close();
+        long start = System.nanoTime();
+        assertTrue(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "embed kept going after its reader left");
+        assertEquals(1, process.exitValue());
+        assertTrue((System.nanoTime() - start) / 1e9 < 60, "stopped soon after the pipe closed");
+    }
+
+    /** Item 5: SIGTERM during embed leaves neither the output nor its temporary file. */
+    @Test
+    void sigtermDuringEmbedLeavesNoTemporaryFile() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("sigterm"));
+        Path input = sentences("sigterm.jsonl", 20_000);
+        Path output = work.resolve("out.jsonl");
+        Process process = cli("embed", "--input", input.toString(), "--output", output.toString());
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        boolean writing = false;
+        while (!writing && System.nanoTime() < deadline && process.isAlive()) {
+            try (var files = Files.list(work)) {
+                writing = files.anyMatch(f -> f.getFileName().toString().endsWith(".tmp"));
+            }
+            Thread.sleep(20);
+        }
+        assertTrue(writing, "embed never started writing its temporary output");
+        process.toHandle().destroy(); // SIGTERM
+        assertTrue(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        try (var files = Files.list(work)) {
+            assertEquals(List.of(), files.toList(), "nothing left behind");
         }
     }
 }

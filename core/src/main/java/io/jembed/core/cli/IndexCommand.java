@@ -51,12 +51,14 @@ final class IndexCommand implements Command {
 
                 options:
                   --input FILE       the corpus, JSONL; '-' for stdin (required)
+                  --format jsonl|txt jsonl (default), or txt: one document per line, id = line number
                   --output DIR       the index directory (required); must not hold an index unless --append
                   --append           add the corpus to the index already in DIR (same model required)
                   --id-field NAME    JSON field holding the id (default id)
                   --text-field NAME  JSON field holding the text (default text)
                   --quantize MODE    none (default) or int8: int8 vectors scanned first, top candidates
-                                     re-scored exactly
+                                     re-scored exactly (the float32 vectors are kept for that: the
+                                     index grows by a quarter, the scan reads a quarter as much)
                   --on-error MODE    fail (default): stop at a malformed line; skip: report it and go on
                 """ + PromptOptions.USAGE + """
 
@@ -74,7 +76,7 @@ final class IndexCommand implements Command {
         String input = args.required("input");
         Path output = Path.of(args.required("output"));
         boolean append = args.flag("append");
-        TextInput.Options reading = TextInput.Options.read(args, false);
+        TextInput.Options reading = TextInput.Options.read(args, true);
         Quantization quantization = args.choice("quantize", Quantization.class, Quantization.NONE);
         boolean quantizeGiven = args.option("quantize").isPresent();
         if (append && !IndexStore.isIndex(output)) {
@@ -88,6 +90,11 @@ final class IndexCommand implements Command {
         }
         if (!append && Files.isRegularFile(output)) {
             throw new CliException("index: --output " + output + " is a file; expected a directory path");
+        }
+        Path parent = output.toAbsolutePath().getParent();
+        if (!append && parent != null && !Files.isDirectory(parent)) {
+            // As embed does: a typo in a path should not grow a tree of directories.
+            throw new CliException("index: output directory " + parent + " does not exist");
         }
         var promptOption = PromptOptions.read(args);
         String fallbackModel = ModelCatalog.DEFAULT_NAME;
@@ -184,7 +191,9 @@ final class IndexCommand implements Command {
 
     /** The record as a document (id and text taken out, other fields kept), or null if skipped. */
     private static Document document(TextInput.Record record, TextInput.Options reading, TextInput in, Cli cli) {
-        ObjectNode fields = record.record().deepCopy();
+        // Plain text (--format txt) has no other fields: the id is the line number.
+        ObjectNode fields = record.record() == null ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+                : record.record().deepCopy();
         fields.remove(reading.idField());
         fields.remove(reading.textField());
         try {

@@ -66,6 +66,10 @@ public final class TextInput implements Closeable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Said with a line that is not a JSON object: the usual cause is a JSON array or a pretty-printed file. */
+    private static final String JSON_LINES_HINT = "; the input must be JSON Lines, one object per line"
+            + " (a JSON array or a pretty-printed file is not; jq -c '.[]' turns an array into lines)";
+
     private final InputStream in;
     private final String source;
     private final Format format;
@@ -240,10 +244,13 @@ public final class TextInput implements Closeable {
         try {
             node = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-            return bad("is not valid JSON (" + e.getOriginalMessage() + ")");
+            String problem = e.getOriginalMessage().replaceAll(" \\(code \\d+\\)", "").replaceAll("\\s+", " ");
+            int column = e.getLocation() == null ? -1 : e.getLocation().getColumnNr();
+            return bad("is not valid JSON (" + problem + (column > 0 ? ", column " + column : "") + ")" + JSON_LINES_HINT);
         }
         if (!(node instanceof ObjectNode object)) {
-            return bad("is not a JSON object; expected {\"" + idField + "\": ..., \"" + textField + "\": \"...\"}");
+            return bad("is not a JSON object; expected {\"" + idField + "\": ..., \"" + textField + "\": \"...\"}"
+                    + (node.isArray() ? JSON_LINES_HINT : ""));
         }
         JsonNode text = object.get(textField);
         if (text == null) {

@@ -31,16 +31,77 @@ public final class TextOutput implements Closeable {
     private final OutputStream stream;
     private boolean committed;
 
+    /** Deletes the temporary file if the JVM is stopped (Ctrl-C, SIGTERM) before commit or close. */
+    private final Thread cleanup;
+
     private TextOutput(Path target, Path temporary, FileOutputStream file, OutputStream stream) {
         this.target = target;
         this.temporary = temporary;
         this.file = file;
         this.stream = stream;
+        if (temporary != null) {
+            this.cleanup = new Thread(() -> {
+                try {
+                    Files.deleteIfExists(temporary);
+                } catch (IOException e) {
+                    // the JVM is going away; nothing else to do
+                }
+            }, "jembed-output-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
+        } else {
+            this.cleanup = null;
+        }
+    }
+
+    /**
+     * Standard output that notices a closed reader: PrintStream swallows the broken pipe, so
+     * {@code jembed embed ... | head} would embed everything for no one and exit 0.
+     */
+    private static final class Checked extends OutputStream {
+        private final java.io.PrintStream out;
+
+        Checked(java.io.PrintStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            check();
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            check();
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.flush();
+            check();
+        }
+
+        private void check() throws IOException {
+            if (out.checkError()) {
+                throw new IOException("standard output was closed (broken pipe), so nothing more is written");
+            }
+        }
+    }
+
+    private void forgetCleanup() {
+        if (cleanup != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException e) {
+                // shutting down already: the hook deletes the temporary file
+            }
+        }
     }
 
     public static TextOutput open(String pathOrDash, java.io.PrintStream stdout) throws IOException {
         if (pathOrDash.equals("-")) {
-            return new TextOutput(null, null, null, new BufferedOutputStream(stdout, 1 << 16) {
+            return new TextOutput(null, null, null, new BufferedOutputStream(new Checked(stdout), 1 << 16) {
                 @Override
                 public void close() throws IOException {
                     flush();
@@ -116,6 +177,7 @@ public final class TextOutput implements Closeable {
             file.getFD().sync();
             stream.close();
             Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            forgetCleanup();
         }
         committed = true;
     }
@@ -132,5 +194,6 @@ public final class TextOutput implements Closeable {
         }
         stream.close();
         Files.deleteIfExists(temporary);
+        forgetCleanup();
     }
 }
