@@ -445,10 +445,7 @@ public final class Embedder implements AutoCloseable {
     }
 
     private void forwardAndPool(List<Prepared> texts, PoolingConfig pooling, float[][] vectors, int at) {
-        List<BertModel.Sequence> batch = new ArrayList<>(texts.size());
-        for (Prepared text : texts) {
-            batch.add(new BertModel.Sequence(text.encoding().ids(), text.encoding().typeIds()));
-        }
+        List<BertModel.Sequence> batch = sequences(texts.stream().map(Prepared::encoding).toList());
         int H = config.hiddenSize();
         BertModel.Workspace workspace = takeWorkspace();
         try {

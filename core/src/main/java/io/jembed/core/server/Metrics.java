@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
@@ -193,19 +192,6 @@ final class Metrics {
         @Override
         void write(StringBuilder out) {
             out.append(name).append(' ').append(value.getAsLong()).append('\n');
-        }
-    }
-
-    /** A gauge's backing value for callers that move it up and down. */
-    static final class Level {
-        private final AtomicLong value = new AtomicLong();
-
-        void add(long delta) {
-            value.addAndGet(delta);
-        }
-
-        long get() {
-            return value.get();
         }
     }
 

@@ -29,18 +29,14 @@ final class ServerMetrics {
     final Metrics.Histogram searchScanDuration = registry.histogram("jembed_search_scan_duration",
             "Time to scan the index for a query vector, seconds", Metrics.SECONDS);
 
-    ServerMetrics(BatchQueueSize queue, java.util.function.LongSupplier inFlight, long indexSize, int maxInputLength) {
+    ServerMetrics(java.util.function.LongSupplier queueSize, java.util.function.LongSupplier inFlight, long indexSize, int maxInputLength) {
         inputLength = registry.histogram("te_request_input_length", "Tokens per input, [CLS] and [SEP] included",
                 Metrics.powersOfTwo(19, maxInputLength));
-        registry.gauge("te_queue_size", "Inputs waiting for a forward pass", queue::size);
+        registry.gauge("te_queue_size", "Inputs waiting for a forward pass", queueSize);
         registry.gauge("jembed_requests_in_flight", "Requests admitted and not yet answered", inFlight);
         registry.gauge("jembed_index_documents", "Documents in the served index (0 without --index)", () -> indexSize);
     }
 
-    /** What the queue gauge reads; the queue is built after the metrics it reports to. */
-    interface BatchQueueSize {
-        long size();
-    }
 
     String scrape() {
         return registry.scrape();
