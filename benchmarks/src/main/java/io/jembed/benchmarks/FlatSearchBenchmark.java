@@ -141,14 +141,14 @@ public class FlatSearchBenchmark {
     @Benchmark
     @BenchmarkMode({Mode.Throughput, Mode.AverageTime})
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
-    public List<FlatIndex.Hit> singleQuery(Bytes counter) {
+    public List<VectorIndex.Hit> singleQuery(Bytes counter) {
         counter.bytes += scanBytes(quantization);
         return index.search(queries[next++ % BATCH], K);
     }
 
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public List<List<FlatIndex.Hit>> batch100(Bytes counter) {
+    public List<List<VectorIndex.Hit>> batch100(Bytes counter) {
         counter.bytes += scanBytes(quantization) * BATCH;
         return index.search(queries, K);
     }

@@ -103,9 +103,9 @@ class RealDataEvaluationTest {
         double mrr = 0;
         try (FlatIndex index = new FlatIndex(paragraphs[0].length, Quantization.NONE, FlatIndex.defaultThreads())) {
             index.add(paragraphs);
-            List<List<FlatIndex.Hit>> results = index.search(questions, 10);
+            List<List<VectorIndex.Hit>> results = index.search(questions, 10);
             for (int q = 0; q < questions.length; q++) {
-                List<FlatIndex.Hit> hits = results.get(q);
+                List<VectorIndex.Hit> hits = results.get(q);
                 for (int rank = 0; rank < hits.size(); rank++) {
                     if (hits.get(rank).position() == questionParagraph[q]) {
                         for (int k = rank + 1; k <= 10; k++) {

@@ -37,7 +37,11 @@ public final class IndexFormatException extends IOException {
         /** Another pooling or normalisation. */
         POOLING_MISMATCH,
         /** Another writer holds the directory's lock. */
-        LOCKED
+        LOCKED,
+        /** Another writer committed to the directory after this one opened it. */
+        CHANGED,
+        /** The deletions file of a segment does not match the manifest's count of deleted documents. */
+        BAD_DELETIONS
     }
 
     private final Reason reason;

@@ -1,12 +1,15 @@
 package io.jembed.core.index;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -14,14 +17,14 @@ import io.jembed.core.model.Prompt;
 import io.jembed.core.model.Prompts;
 
 /**
- * An index directory's {@code manifest.json}: what produced the vectors, how many there are, and
- * which files of the directory hold them. Writing a new manifest is the moment a write to the
+ * An index directory's {@code manifest.json}: what produced the vectors, which index type searches
+ * them, and the segments that hold them. Writing a new manifest is the moment a write to the
  * directory takes effect (see {@link IndexStore}); the files it names are never changed after.
  *
  * <pre>{@code
  * {
  *   "format": "jembed-index",
- *   "format_version": 2,
+ *   "format_version": 3,
  *   "model": "all-MiniLM-L6-v2",
  *   "model_sha256": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
  *   "dimension": 384,
@@ -30,49 +33,151 @@ import io.jembed.core.model.Prompts;
  *   "prompts": {"query": "query: ", "document": "passage: "},
  *   "default_prompt_name": null,
  *   "document_prompt": {"name": "document", "text": "passage: "},
- *   "count": 220,
+ *   "index_type": "flat",
  *   "quantization": "none",
+ *   "chunking": {"tokens": 256, "overlap": 128},
  *   "generation": 3,
- *   "vectors_file": "vectors.3.safetensors",
- *   "vectors_bytes": 338000,
- *   "documents_file": "documents.3.jsonl",
- *   "documents_bytes": 41023
+ *   "count": 215,
+ *   "segments": [
+ *     {"segment": 1, "documents": 200, "rows": 610, "max_rows_per_document": 7,
+ *      "vectors_file": "vectors.1.safetensors", "vectors_bytes": 938000,
+ *      "documents_file": "documents.1.jsonl", "documents_bytes": 41023,
+ *      "deleted": 5, "deletions_file": "deletions.1.3.bin", "deletions_bytes": 25},
+ *     {"segment": 3, "documents": 20, "rows": 20, "max_rows_per_document": 1, ...,
+ *      "deleted": 0, "deletions_file": null, "deletions_bytes": 0}
+ *   ]
  * }
  * }</pre>
  *
- * <p>Version 2 added the prompts: the model's ({@code prompts}, {@code default_prompt_name}, as its
- * config_sentence_transformers.json has them) and the one the documents were embedded with
- * ({@code document_prompt}; name null for a literal prompt, text "" for none). Version 1 manifests
- * (no prompts) are read as an index built without prompts.
+ * <p>{@code count} is the number of live documents: every segment's documents minus its deleted
+ * ones. A segment is numbered by the generation that wrote it; a row is one vector (a document, or
+ * one window of it when {@code chunking} is set: null when documents are embedded whole).
  *
- * @param formatVersion  layout version; this jembed writes {@value #FORMAT_VERSION} and reads 1 too
- * @param spec           model, dimension, pooling and normalisation of the vectors
- * @param count          number of documents and vectors
- * @param quantization   scan storage; INT8 files also hold the int8 copy
- * @param generation     1 for the first write, +1 for each later one
- * @param vectorsFile    name of the safetensors file in the directory
- * @param vectorsBytes   its exact size, so a truncated or replaced file is detected before use
- * @param documentsFile  name of the JSONL file in the directory
- * @param documentsBytes its exact size
+ * <p>Version 3 added segments, deletions, chunking and the index type; version 2 added the prompts:
+ * the model's ({@code prompts}, {@code default_prompt_name}, as its config_sentence_transformers.json
+ * has them) and the one the documents were embedded with ({@code document_prompt}; name null for a
+ * literal prompt, text "" for none). Versions 1 and 2 (one {@code vectors_file} and
+ * {@code documents_file}, no prompts in version 1) are read as one segment numbered by their
+ * generation, of a flat index; they are rewritten as version 3 by the next write.
+ *
+ * @param formatVersion layout version; this jembed writes {@value #FORMAT_VERSION} and reads 1 and 2 too
+ * @param spec          model, dimension, pooling, normalisation and prompts of the vectors
+ * @param indexType     the {@link VectorIndex} type, "flat" today
+ * @param quantization  scan storage; INT8 segments also hold the int8 copy
+ * @param chunking      how documents were cut into windows, or null for whole documents
+ * @param generation    1 for the first write, +1 for each later one
+ * @param segments      the segments, in row order
  */
-public record Manifest(int formatVersion, EmbeddingSpec spec, int count, Quantization quantization, long generation,
-                       String vectorsFile, long vectorsBytes, String documentsFile, long documentsBytes) {
+public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, Quantization quantization,
+                       Chunking chunking, long generation, List<Segment> segments) {
 
     /** The value of the "format" field. */
     public static final String FORMAT = "jembed-index";
-    /** The layout version this jembed writes; it reads 1 as well. */
-    public static final int FORMAT_VERSION = 2;
+    /** The layout version this jembed writes; it reads 1 and 2 as well. */
+    public static final int FORMAT_VERSION = 3;
+
+    /**
+     * Windows of a document: {@code tokens} tokens each (specials and prompt not counted), each
+     * starting {@code tokens - overlap} tokens after the previous one.
+     */
+    public record Chunking(int tokens, int overlap) {
+        public Chunking {
+            if (tokens < 1 || overlap < 0 || overlap >= tokens) {
+                throw new IllegalArgumentException("chunking: expected tokens >= 1 and 0 <= overlap < tokens, found "
+                        + tokens + " tokens, overlap " + overlap);
+            }
+        }
+    }
+
+    /**
+     * One immutable segment: its rows' vectors (safetensors), its documents (JSONL), and the set of
+     * its documents deleted since (a bitset file, replaced by a new file on each change).
+     *
+     * @param id                 the generation that wrote it; its file names carry it
+     * @param documents          documents in it, deleted ones included
+     * @param rows               vectors in it (= documents unless chunked)
+     * @param maxRowsPerDocument the most windows any one of its documents has (1 unless chunked)
+     * @param deleted            how many of its documents are deleted
+     * @param deletionsFile      the bitset of deleted documents, null when none is
+     */
+    public record Segment(long id, int documents, int rows, int maxRowsPerDocument, String vectorsFile,
+                          long vectorsBytes, String documentsFile, long documentsBytes, int deleted,
+                          String deletionsFile, long deletionsBytes) {
+        public Segment {
+            if (id < 1 || documents < 0 || rows < documents || maxRowsPerDocument < 1 || deleted < 0
+                    || deleted > documents || vectorsBytes < 0 || documentsBytes < 0 || deletionsBytes < 0) {
+                throw new IllegalArgumentException("manifest segment " + id + ": expected segment >= 1, rows >= "
+                        + "documents >= deleted >= 0, max_rows_per_document >= 1 and sizes >= 0, found documents "
+                        + documents + ", rows " + rows + ", max_rows_per_document " + maxRowsPerDocument
+                        + ", deleted " + deleted);
+            }
+            checkFileName("segment " + id + " vectors_file", vectorsFile);
+            checkFileName("segment " + id + " documents_file", documentsFile);
+            if (deleted > 0 || deletionsFile != null) {
+                checkFileName("segment " + id + " deletions_file", deletionsFile);
+            }
+        }
+
+        /** Documents not deleted. */
+        public int live() {
+            return documents - deleted;
+        }
+
+        /** This segment with another deletion set. */
+        Segment withDeletions(int deletedCount, String file, long bytes) {
+            return new Segment(id, documents, rows, maxRowsPerDocument, vectorsFile, vectorsBytes, documentsFile,
+                    documentsBytes, deletedCount, file, bytes);
+        }
+    }
 
     public Manifest {
         Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(indexType, "indexType");
         Objects.requireNonNull(quantization, "quantization");
-        if (count < 0 || generation < 1 || vectorsBytes < 0 || documentsBytes < 0) {
-            throw new IllegalArgumentException("manifest: expected count >= 0, generation >= 1 and sizes >= 0, found "
-                    + "count " + count + ", generation " + generation + ", sizes " + vectorsBytes + " and "
-                    + documentsBytes);
+        segments = List.copyOf(segments);
+        if (generation < 1) {
+            throw new IllegalArgumentException("manifest: expected generation >= 1, found " + generation);
         }
-        checkFileName("vectors_file", vectorsFile);
-        checkFileName("documents_file", documentsFile);
+        java.util.Set<Long> ids = new java.util.HashSet<>();
+        long rows = 0;
+        for (Segment segment : segments) {
+            if (!ids.add(segment.id()) || segment.id() > generation) {
+                throw new IllegalArgumentException("manifest segments: expected distinct numbers up to the generation "
+                        + generation + ", found segment " + segment.id() + (ids.contains(segment.id()) ? " twice" : ""));
+            }
+            rows += segment.rows();
+        }
+        if (rows > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("manifest: expected at most " + (Integer.MAX_VALUE - 8)
+                    + " rows in all, found " + rows);
+        }
+    }
+
+    /** Live documents: every segment's minus its deleted. */
+    public int count() {
+        int count = 0;
+        for (Segment segment : segments) {
+            count += segment.live();
+        }
+        return count;
+    }
+
+    /** Rows (vectors) stored, deleted documents' included. */
+    public int rows() {
+        int rows = 0;
+        for (Segment segment : segments) {
+            rows += segment.rows();
+        }
+        return rows;
+    }
+
+    /** Deleted documents still stored (what {@code jembed compact} removes). */
+    public int deleted() {
+        int deleted = 0;
+        for (Segment segment : segments) {
+            deleted += segment.deleted();
+        }
+        return deleted;
     }
 
     /** A plain file name: the manifest must not point outside its directory. */
@@ -83,31 +188,46 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, int count, Quantiz
         }
     }
 
-    /** The manifest as JSON, fields in the documented order. */
+    /** The manifest as JSON (always the current version), fields in the documented order. */
     public ObjectNode toJson() {
         ObjectNode json = JsonNodeFactory.instance.objectNode();
         json.put("format", FORMAT);
-        json.put("format_version", formatVersion);
+        json.put("format_version", FORMAT_VERSION);
         json.put("model", spec.model());
         json.put("model_sha256", spec.modelSha256());
         json.put("dimension", spec.dimension());
         json.put("pooling", spec.pooling());
         json.put("normalize", spec.normalize());
-        if (formatVersion >= 2) {
-            ObjectNode prompts = json.putObject("prompts");
-            spec.prompts().prompts().forEach(prompts::put);
-            json.put("default_prompt_name", spec.prompts().defaultPromptName());
-            ObjectNode document = json.putObject("document_prompt");
-            document.put("name", spec.documentPrompt().name());
-            document.put("text", spec.documentPrompt().text());
-        }
-        json.put("count", count);
+        ObjectNode prompts = json.putObject("prompts");
+        spec.prompts().prompts().forEach(prompts::put);
+        json.put("default_prompt_name", spec.prompts().defaultPromptName());
+        ObjectNode document = json.putObject("document_prompt");
+        document.put("name", spec.documentPrompt().name());
+        document.put("text", spec.documentPrompt().text());
+        json.put("index_type", indexType);
         json.put("quantization", quantization.name().toLowerCase(Locale.ROOT));
+        if (chunking == null) {
+            json.putNull("chunking");
+        } else {
+            json.putObject("chunking").put("tokens", chunking.tokens()).put("overlap", chunking.overlap());
+        }
         json.put("generation", generation);
-        json.put("vectors_file", vectorsFile);
-        json.put("vectors_bytes", vectorsBytes);
-        json.put("documents_file", documentsFile);
-        json.put("documents_bytes", documentsBytes);
+        json.put("count", count());
+        ArrayNode list = json.putArray("segments");
+        for (Segment segment : segments) {
+            ObjectNode entry = list.addObject();
+            entry.put("segment", segment.id());
+            entry.put("documents", segment.documents());
+            entry.put("rows", segment.rows());
+            entry.put("max_rows_per_document", segment.maxRowsPerDocument());
+            entry.put("vectors_file", segment.vectorsFile());
+            entry.put("vectors_bytes", segment.vectorsBytes());
+            entry.put("documents_file", segment.documentsFile());
+            entry.put("documents_bytes", segment.documentsBytes());
+            entry.put("deleted", segment.deleted());
+            entry.put("deletions_file", segment.deletionsFile());
+            entry.put("deletions_bytes", segment.deletionsBytes());
+        }
         return json;
     }
 
@@ -129,10 +249,10 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, int count, Quantiz
                     + "'format': expected \"" + FORMAT + "\", found " + (format == null ? "none" : format));
         }
         int version = (int) integer(json, "format_version", dir, 1, Integer.MAX_VALUE);
-        if (version != FORMAT_VERSION && version != 1) {
+        if (version > FORMAT_VERSION) {
             throw new IndexFormatException(IndexFormatException.Reason.UNSUPPORTED_VERSION, dir,
-                    "manifest.json format_version: expected 1 or " + FORMAT_VERSION + ", found " + version
-                            + (version > FORMAT_VERSION ? " (written by a newer jembed)" : ""));
+                    "manifest.json format_version: expected 1 to " + FORMAT_VERSION + ", found " + version
+                            + " (written by a newer jembed)");
         }
         String quantizationName = text(json, "quantization", dir);
         Quantization quantization = null;
@@ -151,13 +271,64 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, int count, Quantiz
             EmbeddingSpec spec = new EmbeddingSpec(text(json, "model", dir), text(json, "model_sha256", dir),
                     (int) integer(json, "dimension", dir, 1, Integer.MAX_VALUE), text(json, "pooling", dir),
                     bool(json, "normalize", dir), prompts, documentPrompt);
-            return new Manifest(version, spec, (int) integer(json, "count", dir, 0, Integer.MAX_VALUE), quantization,
-                    integer(json, "generation", dir, 1, Long.MAX_VALUE), text(json, "vectors_file", dir),
-                    integer(json, "vectors_bytes", dir, 0, Long.MAX_VALUE), text(json, "documents_file", dir),
-                    integer(json, "documents_bytes", dir, 0, Long.MAX_VALUE));
+            long generation = integer(json, "generation", dir, 1, Long.MAX_VALUE);
+            if (version < 3) {
+                // One generation's files: one segment numbered by it, nothing deleted, whole documents.
+                int count = (int) integer(json, "count", dir, 0, Integer.MAX_VALUE);
+                Segment only = new Segment(generation, count, count, 1, text(json, "vectors_file", dir),
+                        integer(json, "vectors_bytes", dir, 0, Long.MAX_VALUE), text(json, "documents_file", dir),
+                        integer(json, "documents_bytes", dir, 0, Long.MAX_VALUE), 0, null, 0);
+                return new Manifest(version, spec, FlatIndex.TYPE, quantization, null, generation, List.of(only));
+            }
+            String indexType = text(json, "index_type", dir);
+            Chunking chunking = chunking(json, dir);
+            JsonNode list = json.get("segments");
+            if (list == null || !list.isArray()) {
+                throw bad(dir, "manifest.json field 'segments': expected an array, found " + describe(list));
+            }
+            List<Segment> segments = new ArrayList<>();
+            for (JsonNode entry : list) {
+                if (!entry.isObject()) {
+                    throw bad(dir, "manifest.json segments: expected objects, found " + entry);
+                }
+                JsonNode deletionsFile = entry.get("deletions_file");
+                if (deletionsFile == null || !(deletionsFile.isNull() || deletionsFile.isTextual())) {
+                    throw bad(dir, "manifest.json segment field 'deletions_file': expected null or a file name, found "
+                            + describe(deletionsFile));
+                }
+                segments.add(new Segment(integer(entry, "segment", dir, 1, Long.MAX_VALUE),
+                        (int) integer(entry, "documents", dir, 0, Integer.MAX_VALUE),
+                        (int) integer(entry, "rows", dir, 0, Integer.MAX_VALUE),
+                        (int) integer(entry, "max_rows_per_document", dir, 1, Integer.MAX_VALUE),
+                        text(entry, "vectors_file", dir), integer(entry, "vectors_bytes", dir, 0, Long.MAX_VALUE),
+                        text(entry, "documents_file", dir), integer(entry, "documents_bytes", dir, 0, Long.MAX_VALUE),
+                        (int) integer(entry, "deleted", dir, 0, Integer.MAX_VALUE),
+                        deletionsFile.isNull() ? null : deletionsFile.textValue(),
+                        integer(entry, "deletions_bytes", dir, 0, Long.MAX_VALUE)));
+            }
+            Manifest manifest = new Manifest(version, spec, indexType, quantization, chunking, generation, segments);
+            long count = integer(json, "count", dir, 0, Integer.MAX_VALUE);
+            if (count != manifest.count()) {
+                throw bad(dir, "manifest.json field 'count': expected " + manifest.count()
+                        + " (the segments' documents minus their deleted), found " + count);
+            }
+            return manifest;
         } catch (IllegalArgumentException e) {
             throw new IndexFormatException(IndexFormatException.Reason.BAD_MANIFEST, dir, e.getMessage(), e);
         }
+    }
+
+    private static Chunking chunking(JsonNode json, Path dir) throws IndexFormatException {
+        JsonNode node = json.get("chunking");
+        if (node != null && node.isNull()) {
+            return null;
+        }
+        if (node == null || !node.isObject()) {
+            throw bad(dir, "manifest.json field 'chunking': expected null or {\"tokens\": N, \"overlap\": M}, found "
+                    + describe(node));
+        }
+        return new Chunking((int) integer(node, "tokens", dir, 1, Integer.MAX_VALUE),
+                (int) integer(node, "overlap", dir, 0, Integer.MAX_VALUE));
     }
 
     private static Prompts prompts(JsonNode json, Path dir) throws IndexFormatException {

@@ -16,7 +16,7 @@ public final class Recall {
      *
      * @throws IllegalArgumentException if the lists have different lengths
      */
-    public static double recall(List<List<FlatIndex.Hit>> truth, List<List<FlatIndex.Hit>> found) {
+    public static double recall(List<List<VectorIndex.Hit>> truth, List<List<VectorIndex.Hit>> found) {
         if (truth.size() != found.size()) {
             throw new IllegalArgumentException("recall: expected as many result lists as truth lists ("
                     + truth.size() + "), found " + found.size());
@@ -27,7 +27,7 @@ public final class Recall {
         double sum = 0;
         for (int q = 0; q < truth.size(); q++) {
             Set<Integer> expected = new HashSet<>();
-            for (FlatIndex.Hit hit : truth.get(q)) {
+            for (VectorIndex.Hit hit : truth.get(q)) {
                 expected.add(hit.position());
             }
             if (expected.isEmpty()) {
@@ -35,7 +35,7 @@ public final class Recall {
                 continue;
             }
             int matched = 0;
-            for (FlatIndex.Hit hit : found.get(q)) {
+            for (VectorIndex.Hit hit : found.get(q)) {
                 if (expected.contains(hit.position())) {
                     matched++;
                 }

@@ -54,10 +54,10 @@ final class TopK {
     }
 
     /** The kept pairs, best first. */
-    List<FlatIndex.Hit> sorted() {
-        List<FlatIndex.Hit> hits = new ArrayList<>(size);
+    List<VectorIndex.Hit> sorted() {
+        List<VectorIndex.Hit> hits = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
-            hits.add(new FlatIndex.Hit(positions[i], scores[i]));
+            hits.add(new VectorIndex.Hit(positions[i], scores[i]));
         }
         hits.sort((a, b) -> better(a.score(), a.position(), b.score(), b.position()) ? -1
                 : better(b.score(), b.position(), a.score(), a.position()) ? 1 : 0);

@@ -42,8 +42,11 @@ import io.jembed.core.model.Prompt;
  */
 public final class SemanticSearch implements AutoCloseable {
 
-    /** One answer: the document's id, its cosine similarity to the question, its text and other fields. */
-    public record Hit(JsonNode id, float score, String text, ObjectNode fields) {
+    /**
+     * One answer: the document's id, its cosine similarity to the question, its text and other
+     * fields, and in a chunked index the window that scored best (null otherwise).
+     */
+    public record Hit(JsonNode id, float score, String text, ObjectNode fields, IndexStore.Chunk chunk) {
     }
 
     private final Embedder embedder;
@@ -100,15 +103,41 @@ public final class SemanticSearch implements AutoCloseable {
         return store.spec().queryPrompt();
     }
 
-    /** Embeds the documents (in batches, under the document prompt) and adds them; returns the new size. */
+    /**
+     * Embeds the documents (in batches, under the document prompt) and adds them; returns the new
+     * size. Ids are keys: an id already in the index, or given twice, is refused before anything is
+     * added ({@link IndexStore.DuplicateIdException}); {@link #upsert} replaces instead.
+     */
     public int index(List<Document> corpus) {
+        return add(corpus, IndexStore.Duplicates.REFUSE);
+    }
+
+    /** Embeds and adds the documents, each replacing the document of the same id if there is one; returns the new size. */
+    public int upsert(List<Document> corpus) {
+        return add(corpus, IndexStore.Duplicates.REPLACE);
+    }
+
+    private int add(List<Document> corpus, IndexStore.Duplicates duplicates) {
         Objects.requireNonNull(corpus, "corpus");
         List<String> texts = new ArrayList<>(corpus.size());
         for (Document document : corpus) {
             texts.add(document.text());
         }
-        store.add(corpus, embedder.embed(texts, documentPrompt()));
+        store.add(corpus, embedder.embed(texts, documentPrompt()), duplicates);
         return store.size();
+    }
+
+    /**
+     * Removes the documents with these ids (an integer id 7 is "7"); returns how many were removed.
+     * Searches stop returning them at once; {@link #save} makes it durable.
+     */
+    public int delete(java.util.Collection<String> ids) {
+        return store.delete(ids, null);
+    }
+
+    /** Rewrites the index directory as one segment without deleted documents (see {@link IndexStore#compact()}). */
+    public Manifest compact() throws IOException {
+        return store.compact();
     }
 
     /** The k documents most similar to the question (under the query prompt), best first (fewer if the index is smaller). */
@@ -158,7 +187,7 @@ public final class SemanticSearch implements AutoCloseable {
         List<Hit> hits = new ArrayList<>(matches.size());
         for (IndexStore.Match match : matches) {
             Document document = match.document();
-            hits.add(new Hit(document.id(), match.score(), document.text(), document.fields()));
+            hits.add(new Hit(document.id(), match.score(), document.text(), document.fields(), match.chunk()));
         }
         return hits;
     }

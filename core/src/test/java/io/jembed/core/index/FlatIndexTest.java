@@ -1,6 +1,8 @@
 package io.jembed.core.index;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +14,10 @@ import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import io.jembed.core.kernels.WorkerPool;
 
 class FlatIndexTest {
 
@@ -34,7 +40,7 @@ class FlatIndexTest {
     }
 
     /** The oracle: every vector scored in double, sorted by score then position. */
-    static List<FlatIndex.Hit> bruteForce(float[][] corpus, float[] query, int k) {
+    static List<VectorIndex.Hit> bruteForce(float[][] corpus, float[] query, int k) {
         double[] q = unit(query);
         List<double[]> scored = new ArrayList<>();
         for (int p = 0; p < corpus.length; p++) {
@@ -46,9 +52,9 @@ class FlatIndexTest {
             scored.add(new double[] {dot, p});
         }
         scored.sort(Comparator.<double[]>comparingDouble(s -> -s[0]).thenComparingDouble(s -> s[1]));
-        List<FlatIndex.Hit> hits = new ArrayList<>();
+        List<VectorIndex.Hit> hits = new ArrayList<>();
         for (int i = 0; i < Math.min(k, corpus.length); i++) {
-            hits.add(new FlatIndex.Hit((int) scored.get(i)[1], (float) scored.get(i)[0]));
+            hits.add(new VectorIndex.Hit((int) scored.get(i)[1], (float) scored.get(i)[0]));
         }
         return hits;
     }
@@ -71,14 +77,14 @@ class FlatIndexTest {
      * position at a rank is accepted only for a near-tie: both vectors' true scores within twice
      * the tolerance (a full ranking of thousands of random vectors has such pairs).
      */
-    static void assertMatchesOracle(float[][] corpus, float[] query, List<FlatIndex.Hit> expected,
-                                    List<FlatIndex.Hit> found, int dim, String where) {
+    static void assertMatchesOracle(float[][] corpus, float[] query, List<VectorIndex.Hit> expected,
+                                    List<VectorIndex.Hit> found, int dim, String where) {
         assertEquals(expected.size(), found.size(), where + ": hit count");
         double[] q = unit(query);
         java.util.Set<Integer> seen = new java.util.HashSet<>();
         for (int i = 0; i < expected.size(); i++) {
-            FlatIndex.Hit e = expected.get(i);
-            FlatIndex.Hit f = found.get(i);
+            VectorIndex.Hit e = expected.get(i);
+            VectorIndex.Hit f = found.get(i);
             assertTrue(seen.add(f.position()), where + " rank " + i + ": position " + f.position() + " returned twice");
             assertEquals(e.score(), f.score(), tolerance(dim), where + " rank " + i + " score");
             if (e.position() != f.position()) {
@@ -108,15 +114,15 @@ class FlatIndexTest {
                 try (FlatIndex index = new FlatIndex(dim, Quantization.NONE, 3)) {
                     assertEquals(0, index.add(corpus));
                     for (int k : new int[] {1, 10, n + 5}) {
-                        List<List<FlatIndex.Hit>> batch = index.search(queries, k);
+                        List<List<VectorIndex.Hit>> batch = index.search(queries, k);
                         for (int q = 0; q < queries.length; q++) {
-                            List<FlatIndex.Hit> expected = bruteForce(corpus, queries[q], k);
+                            List<VectorIndex.Hit> expected = bruteForce(corpus, queries[q], k);
                             String where = "dim=" + dim + " n=" + n + " k=" + k + " query " + q;
-                            List<FlatIndex.Hit> found = index.search(queries[q], k);
+                            List<VectorIndex.Hit> found = index.search(queries[q], k);
                             assertMatchesOracle(corpus, queries[q], expected, found, dim, where);
                             if (k == 10) {
-                                assertEquals(expected.stream().map(FlatIndex.Hit::position).toList(),
-                                        found.stream().map(FlatIndex.Hit::position).toList(), where + ": top 10");
+                                assertEquals(expected.stream().map(VectorIndex.Hit::position).toList(),
+                                        found.stream().map(VectorIndex.Hit::position).toList(), where + ": top 10");
                             }
                             assertEquals(index.search(queries[q], k), batch.get(q), where + ": batch differs from single");
                         }
@@ -137,9 +143,9 @@ class FlatIndexTest {
              FlatIndex four = new FlatIndex(dim, Quantization.NONE, 4)) {
             one.add(corpus);
             four.add(corpus);
-            List<List<FlatIndex.Hit>> batch = four.search(queries, 10);
+            List<List<VectorIndex.Hit>> batch = four.search(queries, 10);
             for (int q = 0; q < queries.length; q++) {
-                List<FlatIndex.Hit> sequential = one.search(queries[q], 10);
+                List<VectorIndex.Hit> sequential = one.search(queries[q], 10);
                 assertEquals(sequential, four.search(queries[q], 10), "query " + q + ": 4 threads vs 1");
                 assertEquals(sequential, batch.get(q), "query " + q + ": batch of 70 vs single");
             }
@@ -152,8 +158,8 @@ class FlatIndexTest {
         float[] other = {-1f, 0f, 0f};
         try (FlatIndex index = new FlatIndex(3, Quantization.NONE, 1)) {
             index.add(new float[][] {other, same, other, same, same, other});
-            List<FlatIndex.Hit> hits = index.search(same, 4);
-            assertEquals(List.of(1, 3, 4, 0), hits.stream().map(FlatIndex.Hit::position).toList());
+            List<VectorIndex.Hit> hits = index.search(same, 4);
+            assertEquals(List.of(1, 3, 4, 0), hits.stream().map(VectorIndex.Hit::position).toList());
             assertEquals(hits.get(0).score(), hits.get(1).score());
             assertEquals(hits.get(1).score(), hits.get(2).score());
         }
@@ -163,11 +169,11 @@ class FlatIndexTest {
     void scoresAreCosineSimilarities() {
         try (FlatIndex index = new FlatIndex(2)) {
             index.add(new float[][] {{3f, 0f}, {1f, 1f}, {0f, -5f}});
-            List<FlatIndex.Hit> hits = index.search(new float[] {2f, 0f}, 3);
-            assertEquals(new FlatIndex.Hit(0, 1f), hits.get(0));
+            List<VectorIndex.Hit> hits = index.search(new float[] {2f, 0f}, 3);
+            assertEquals(new VectorIndex.Hit(0, 1f), hits.get(0));
             assertEquals(1, hits.get(1).position());
             assertEquals(Math.sqrt(0.5), hits.get(1).score(), 1e-7);
-            assertEquals(new FlatIndex.Hit(2, 0f), hits.get(2));
+            assertEquals(new VectorIndex.Hit(2, 0f), hits.get(2));
             float[] stored = index.vector(2);
             assertEquals(0f, stored[0]);
             assertEquals(-1f, stored[1]);
@@ -213,7 +219,7 @@ class FlatIndexTest {
     }
 
     @Test
-    void mappedBaseAndGrowableTailSearchAsOne() {
+    void mappedBlocksAndGrowableTailSearchAsOne() {
         Random random = new Random(3);
         int dim = 24;
         float[][] corpus = gaussian(random, 700, dim);
@@ -225,24 +231,80 @@ class FlatIndexTest {
             byte[] rowCodes = new byte[dim];
             for (int p = 0; p < baseCount; p++) {
                 float[] row = corpus[p].clone();
-                FlatIndex.normalize(row, 0, dim);
-                MemorySegment.copy(row, 0, base, FlatIndex.FLOAT_LE, 4L * dim * p, dim);
-                scales[p] = FlatIndex.quantize(row, rowCodes);
+                VectorStore.normalize(row, 0, dim);
+                MemorySegment.copy(row, 0, base, VectorStore.FLOAT_LE, 4L * dim * p, dim);
+                scales[p] = VectorStore.quantize(row, rowCodes);
                 MemorySegment.copy(rowCodes, 0, codes, java.lang.foreign.ValueLayout.JAVA_BYTE, (long) dim * p, dim);
             }
             for (Quantization quantization : Quantization.values()) {
-                try (FlatIndex index = new FlatIndex(dim, quantization, 2, base, codes, scales, baseCount)) {
-                    // Added in several calls so the tail grows while the base stays put.
+                // Three mapped segments (one empty, as a segment whose rows were all compacted away
+                // never is, but a block boundary must not depend on that) and the tail.
+                VectorStore store = new VectorStore(dim, quantization);
+                store.addBlock(base.asSlice(0, 4L * dim * 100), codes.asSlice(0, (long) dim * 100),
+                        java.util.Arrays.copyOfRange(scales, 0, 100), 100);
+                store.addBlock(MemorySegment.NULL, MemorySegment.NULL, new float[0], 0);
+                store.addBlock(base.asSlice(4L * dim * 100), codes.asSlice((long) dim * 100),
+                        java.util.Arrays.copyOfRange(scales, 100, baseCount), baseCount - 100);
+                try (FlatIndex index = new FlatIndex(store, WorkerPool.create(2), true, true)) {
+                    // Added in several calls so the tail grows while the blocks stay put.
                     index.add(java.util.Arrays.copyOfRange(corpus, baseCount, 310));
                     index.add(java.util.Arrays.copyOfRange(corpus, 310, 700));
                     assertEquals(700, index.size());
                     for (float[] query : gaussian(random, 5, dim)) {
                         assertMatchesOracle(corpus, query, bruteForce(corpus, query, 20), index.search(query, 20), dim,
-                                quantization + " base+tail");
+                                quantization + " blocks+tail");
                     }
+                    assertArrayEquals(index.vector(150), normalized(corpus[150]));
                 }
             }
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Quantization.class)
+    void excludedRowsAreNeverReturned(Quantization quantization) {
+        Random random = new Random(5);
+        int dim = 16;
+        float[][] corpus = gaussian(random, 3000, dim);
+        java.util.BitSet excluded = new java.util.BitSet();
+        for (int p = 0; p < corpus.length; p += 3) {
+            excluded.set(p);
+        }
+        float[][] kept = new float[corpus.length - excluded.cardinality()][];
+        int[] keptRow = new int[kept.length];
+        for (int p = 0, i = 0; p < corpus.length; p++) {
+            if (!excluded.get(p)) {
+                keptRow[i] = p;
+                kept[i++] = corpus[p];
+            }
+        }
+        try (FlatIndex index = new FlatIndex(dim, quantization, 2)) {
+            index.add(corpus);
+            float[][] queries = gaussian(random, 70, dim);
+            List<List<VectorIndex.Hit>> found = index.search(queries, 10, excluded);
+            for (int q = 0; q < queries.length; q++) {
+                List<VectorIndex.Hit> expected = new ArrayList<>();
+                for (VectorIndex.Hit hit : bruteForce(kept, queries[q], 10)) {
+                    expected.add(new VectorIndex.Hit(keptRow[hit.position()], hit.score()));
+                }
+                for (VectorIndex.Hit hit : found.get(q)) {
+                    assertFalse(excluded.get(hit.position()), "excluded row " + hit.position() + " returned");
+                }
+                if (quantization == Quantization.NONE) {
+                    assertEquals(expected.stream().map(VectorIndex.Hit::position).toList(),
+                            found.get(q).stream().map(VectorIndex.Hit::position).toList(), "query " + q);
+                }
+            }
+            java.util.BitSet all = new java.util.BitSet();
+            all.set(0, corpus.length);
+            assertEquals(List.of(), index.search(queries, 5, all).get(0), "every row excluded: no hits");
+        }
+    }
+
+    static float[] normalized(float[] v) {
+        float[] copy = v.clone();
+        VectorStore.normalize(copy, 0, copy.length);
+        return copy;
     }
 
     /** Random data in clusters, like embeddings of texts on a few hundred topics. */
@@ -271,11 +333,11 @@ class FlatIndexTest {
         assertTrue(recall >= 0.99, "int8 recall@10: expected >= 0.99, found " + recall);
         try (FlatIndex index = new FlatIndex(dim, Quantization.INT8, 2)) {
             index.add(corpus);
-            List<List<FlatIndex.Hit>> exact = index.searchExact(queries, 10);
-            List<List<FlatIndex.Hit>> approximate = index.search(queries, 10);
+            List<List<VectorIndex.Hit>> exact = index.searchExact(queries, 10);
+            List<List<VectorIndex.Hit>> approximate = index.search(queries, 10);
             for (int q = 0; q < queries.length; q++) {
-                for (FlatIndex.Hit hit : approximate.get(q)) {
-                    for (FlatIndex.Hit truth : exact.get(q)) {
+                for (VectorIndex.Hit hit : approximate.get(q)) {
+                    for (VectorIndex.Hit truth : exact.get(q)) {
                         if (truth.position() == hit.position()) {
                             assertEquals(truth.score(), hit.score(), "query " + q + " position " + hit.position()
                                     + ": re-scored int8 hit must carry the exact fp32 score");
@@ -289,23 +351,23 @@ class FlatIndexTest {
     @Test
     void quantizeUsesTheMaxAbsoluteValueAsCode127() {
         byte[] codes = new byte[4];
-        float scale = FlatIndex.quantize(new float[] {0.5f, -0.3f, 0f, 0.1f}, codes);
+        float scale = VectorStore.quantize(new float[] {0.5f, -0.3f, 0f, 0.1f}, codes);
         assertEquals(0.5f / 127f, scale);
         assertEquals(127, codes[0]);
         assertEquals(-76, codes[1]);
         assertEquals(0, codes[2]);
         assertEquals(25, codes[3]);
-        assertEquals(0f, FlatIndex.quantize(new float[3], new byte[3]));
+        assertEquals(0f, VectorStore.quantize(new float[3], new byte[3]));
     }
 
     @Test
     void recallCountsSharedPositions() {
-        List<List<FlatIndex.Hit>> truth = List.of(
-                List.of(new FlatIndex.Hit(1, 0.9f), new FlatIndex.Hit(2, 0.8f)),
-                List.of(new FlatIndex.Hit(5, 0.9f), new FlatIndex.Hit(6, 0.7f)));
-        List<List<FlatIndex.Hit>> found = List.of(
-                List.of(new FlatIndex.Hit(2, 0.8f), new FlatIndex.Hit(1, 0.9f)),
-                List.of(new FlatIndex.Hit(5, 0.9f), new FlatIndex.Hit(7, 0.6f)));
+        List<List<VectorIndex.Hit>> truth = List.of(
+                List.of(new VectorIndex.Hit(1, 0.9f), new VectorIndex.Hit(2, 0.8f)),
+                List.of(new VectorIndex.Hit(5, 0.9f), new VectorIndex.Hit(6, 0.7f)));
+        List<List<VectorIndex.Hit>> found = List.of(
+                List.of(new VectorIndex.Hit(2, 0.8f), new VectorIndex.Hit(1, 0.9f)),
+                List.of(new VectorIndex.Hit(5, 0.9f), new VectorIndex.Hit(7, 0.6f)));
         assertEquals(0.75, Recall.recall(truth, found));
     }
 }

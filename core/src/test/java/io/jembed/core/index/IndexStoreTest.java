@@ -82,9 +82,9 @@ class IndexStoreTest {
         Path dir = temp.resolve("index");
         try (IndexStore memory = store(quantization, 50)) {
             Manifest manifest = memory.save(dir);
-            assertEquals(new Manifest(2, SPEC, 50, quantization, 1, "vectors.1.safetensors",
-                    Files.size(dir.resolve("vectors.1.safetensors")), "documents.1.jsonl",
-                    Files.size(dir.resolve("documents.1.jsonl"))), manifest);
+            assertEquals(new Manifest(3, SPEC, "flat", quantization, null, 1, List.of(new Manifest.Segment(1, 50, 50, 1,
+                    "vectors.1.safetensors", Files.size(dir.resolve("vectors.1.safetensors")), "documents.1.jsonl",
+                    Files.size(dir.resolve("documents.1.jsonl")), 0, null, 0))), manifest);
             assertEquals(manifest, IndexStore.readManifest(dir));
             try (IndexStore opened = IndexStore.open(dir, SPEC, 2)) {
                 assertEquals(50, opened.size());
@@ -97,7 +97,8 @@ class IndexStoreTest {
         }
         try (SafetensorsReader file = SafetensorsReader.open(dir.resolve("vectors.1.safetensors"))) {
             assertEquals(quantization == Quantization.INT8
-                    ? List.of("vectors", "vectors_int8_scale", "vectors_int8") : List.of("vectors"), file.names());
+                    ? List.of("document_offsets", "id_hashes", "vectors", "vectors_int8_scale", "vectors_int8")
+                    : List.of("document_offsets", "id_hashes", "vectors"), file.names());
             assertEquals("jembed-index", file.metadata().get("format"));
         }
         List<String> lines = Files.readAllLines(dir.resolve("documents.1.jsonl"), StandardCharsets.UTF_8);
@@ -122,8 +123,9 @@ class IndexStoreTest {
             assertEquals(50, manifest.count());
         }
         try (Stream<Path> files = Files.list(dir)) {
-            assertEquals(List.of(".lock", "documents.2.jsonl", "manifest.json", "vectors.2.safetensors"),
-                    files.map(p -> p.getFileName().toString()).sorted().toList(), "generation 1 removed");
+            assertEquals(List.of(".lock", "documents.1.jsonl", "documents.2.jsonl", "manifest.json",
+                    "vectors.1.safetensors", "vectors.2.safetensors"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList(), "segment 1 kept, segment 2 added");
         }
         try (IndexStore all = IndexStore.create(SPEC, Quantization.NONE, 1);
              IndexStore appended = IndexStore.open(dir, SPEC, 1)) {
@@ -223,7 +225,9 @@ class IndexStoreTest {
             assertEquals(2, opened.save(dir).generation());
         }
         try (Stream<Path> files = Files.list(dir)) {
-            assertEquals(List.of(".lock", "documents.2.jsonl", "manifest.json", "vectors.2.safetensors"),
+            // The torn files of generation 2 were replaced by segment 2's.
+            assertEquals(List.of(".lock", "documents.1.jsonl", "documents.2.jsonl", "manifest.json",
+                    "vectors.1.safetensors", "vectors.2.safetensors"),
                     files.map(p -> p.getFileName().toString()).sorted().toList());
         }
         try (IndexStore opened = IndexStore.open(dir, SPEC, 1)) {
@@ -291,8 +295,13 @@ class IndexStoreTest {
         }
         joined[firstNewline] = ' ';
         Files.write(documents, joined);
-        IndexFormatException lines = assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1));
-        assertEquals("documents.1.jsonl: expected 3 newline-terminated lines, found 2 in " + dir, lines.getMessage());
+        try (IndexStore opened = IndexStore.open(dir, SPEC, 1)) {
+            // The offsets table is trusted at open (no pass over the file) and checked per line when read.
+            UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> opened.document(0));
+            assertEquals(IndexFormatException.Reason.BAD_DOCUMENTS, ((IndexFormatException) e.getCause()).reason());
+            assertTrue(e.getCause().getMessage().startsWith("documents.1.jsonl line 1: expected a JSON document "
+                    + "with 'id' and 'text', found a line ending at byte "), e.getCause().getMessage());
+        }
         byte[] garbled = bytes.clone();
         garbled[1] = 'x';
         Files.write(documents, garbled);
@@ -333,24 +342,60 @@ class IndexStoreTest {
         assertEquals("hello", Files.readString(file));
     }
 
-    @Test
-    void versionOneManifestsStillOpenAsIndexesWithoutPrompts() throws IOException {
-        Path dir = temp.resolve("index");
-        try (IndexStore store = store(Quantization.NONE, 5)) {
-            store.save(dir);
+    /** Copies an index directory written by an earlier jembed (test resources) into the temp directory. */
+    Path fixture(String name) throws IOException {
+        Path dir = Files.createDirectories(temp.resolve(name));
+        for (String file : List.of("manifest.json", "vectors.1.safetensors", "documents.1.jsonl")) {
+            try (var in = IndexStoreTest.class.getResourceAsStream(name + "/" + file)) {
+                Files.copy(in, dir.resolve(file));
+            }
         }
-        Path manifest = dir.resolve("manifest.json");
-        ObjectNode json = (ObjectNode) JSON.readTree(manifest.toFile());
-        json.put("format_version", 1);
-        json.remove(List.of("prompts", "default_prompt_name", "document_prompt"));
-        Files.writeString(manifest, json.toString());
-        try (IndexStore opened = IndexStore.open(dir, SPEC, 1)) {
-            assertEquals(5, opened.size());
-            assertEquals(io.jembed.core.model.Prompts.NONE, opened.spec().prompts());
-            assertEquals(io.jembed.core.model.Prompt.NONE, opened.spec().documentPrompt());
-            opened.save(dir); // an append rewrites it as version 2
+        return dir;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"v1-none", "v2-none", "v2-int8"})
+    void indexesOfEarlierFormatVersionsOpenSearchAndTakeWrites(String name) throws IOException {
+        // Written by jembed's version 1 and 2 code: 6 documents, vectors from Random(11), as store(q, 6) makes.
+        Path dir = fixture(name);
+        Quantization quantization = name.endsWith("int8") ? Quantization.INT8 : Quantization.NONE;
+        Manifest manifest = IndexStore.readManifest(dir);
+        assertEquals(name.startsWith("v1") ? 1 : 2, manifest.formatVersion());
+        assertEquals(6, manifest.count());
+        float[][] queries;
+        try (IndexStore original = store(quantization, 6);
+             IndexStore opened = IndexStore.open(dir, SPEC, 1)) {
+            queries = vectors(4);
+            assertEquals(6, opened.size());
+            for (int p = 0; p < 6; p++) {
+                assertEquals(original.document(p), opened.document(p), "document " + p);
+            }
+            assertSameSearch(original, opened, queries, name + " as written by the earlier jembed");
+            // Writes: an append, a delete and an upsert, committed as version 3 beside the old segment.
+            opened.add(documents(6, 2), vectors(2));
+            assertEquals(1, opened.delete(List.of("doc-1"), null));
+            opened.add(documents(2, 1), vectors(1), IndexStore.Duplicates.REPLACE);
+            opened.save(dir);
         }
-        assertEquals(2, IndexStore.readManifest(dir).formatVersion());
+        Manifest after = IndexStore.readManifest(dir);
+        assertEquals(3, after.formatVersion());
+        assertEquals(List.of(1L, 2L), after.segments().stream().map(Manifest.Segment::id).toList());
+        assertEquals(2, after.segments().get(0).deleted(), "doc-1 deleted, document 2 replaced");
+        try (IndexStore reopened = IndexStore.open(dir, SPEC, 1)) {
+            assertEquals(7, reopened.size());
+            for (List<IndexStore.Match> matches : reopened.search(queries, 10)) {
+                assertEquals(7, matches.size());
+                for (IndexStore.Match match : matches) {
+                    assertTrue(!match.document().idText().equals("doc-1"), "a deleted document is never returned");
+                    if (match.document().idText().equals("2")) {
+                        assertEquals(8, match.position(), "document 2 is the replacement, last in segment 2");
+                    }
+                }
+            }
+            reopened.compact();
+            assertEquals(7, reopened.size());
+        }
+        assertEquals(List.of(3L), IndexStore.readManifest(dir).segments().stream().map(Manifest.Segment::id).toList());
     }
 
     @Test
@@ -385,10 +430,10 @@ class IndexStoreTest {
         }
         Path manifest = dir.resolve("manifest.json");
         ObjectNode json = (ObjectNode) JSON.readTree(manifest.toFile());
-        Files.writeString(manifest, json.deepCopy().put("format_version", 3).toString());
+        Files.writeString(manifest, json.deepCopy().put("format_version", 4).toString());
         IndexFormatException version = assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1));
         assertEquals(IndexFormatException.Reason.UNSUPPORTED_VERSION, version.reason());
-        assertEquals("manifest.json format_version: expected 1 or 2, found 3 (written by a newer jembed) in " + dir,
+        assertEquals("manifest.json format_version: expected 1 to 3, found 4 (written by a newer jembed) in " + dir,
                 version.getMessage());
         Files.writeString(manifest, json.deepCopy().put("prompts", "query: ").toString());
         IndexFormatException prompts = assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1));
@@ -398,12 +443,21 @@ class IndexStoreTest {
                 .toString());
         assertEquals(IndexFormatException.Reason.BAD_MANIFEST,
                 assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).reason());
-        Files.writeString(manifest, json.deepCopy().put("vectors_file", "../secret").toString());
-        assertEquals("manifest vectors_file: expected a file name inside the index directory, found '../secret' in "
-                + dir, assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).getMessage());
+        ObjectNode escaping = json.deepCopy();
+        ((ObjectNode) escaping.get("segments").get(0)).put("vectors_file", "../secret");
+        Files.writeString(manifest, escaping.toString());
+        assertEquals("manifest segment 1 vectors_file: expected a file name inside the index directory, found "
+                + "'../secret' in " + dir, assertThrows(IndexFormatException.class,
+                () -> IndexStore.open(dir, SPEC, 1)).getMessage());
         Files.writeString(manifest, json.deepCopy().put("count", -1).toString());
         assertEquals("manifest.json field 'count': expected an integer in [0, 2147483647], found -1 in " + dir,
                 assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).getMessage());
+        Files.writeString(manifest, json.deepCopy().put("count", 5).toString());
+        assertEquals("manifest.json field 'count': expected 2 (the segments' documents minus their deleted), found 5 in "
+                + dir, assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).getMessage());
+        Files.writeString(manifest, json.deepCopy().put("index_type", "hnsw").toString());
+        assertEquals(IndexFormatException.Reason.UNSUPPORTED_VERSION,
+                assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).reason());
         Files.writeString(manifest, "{\"format\": \"jembed-index\", ");
         assertEquals(IndexFormatException.Reason.BAD_MANIFEST,
                 assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).reason());
