@@ -33,6 +33,7 @@ import org.openjdk.jmh.infra.Blackhole;
 
 import io.jembed.core.index.FlatIndex;
 import io.jembed.core.index.Quantization;
+import io.jembed.core.index.VectorIndex;
 import io.jembed.core.kernels.IndexKernels;
 
 /**

@@ -25,6 +25,7 @@ import io.jembed.core.index.FlatIndex;
 import io.jembed.core.index.Quantization;
 import io.jembed.core.index.Recall;
 import io.jembed.core.index.Similarity;
+import io.jembed.core.index.VectorIndex;
 
 /**
  * Quality on real data, against what the reference pipeline (ONNX Runtime + Hugging Face

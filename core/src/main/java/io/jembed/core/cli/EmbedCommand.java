@@ -47,8 +47,8 @@ final class EmbedCommand implements Command {
                   --text-field NAME  JSON field holding the text (default text)
                   --on-error MODE    fail (default): stop at a malformed line; skip: report it and go on
                   --truncate MODE    texts past --max-length: right (default) keeps their start, left
-                                     their end, none refuses them (exit 1 naming the line); the
-                                     count truncated is reported on stderr
+                                     their end, none or error refuses them (exit 1 naming the line);
+                                     the count truncated is reported on stderr
                 """ + PromptOptions.USAGE + """
 
                   (default: the model's default prompt, none for the catalogue's models, as
@@ -100,14 +100,14 @@ final class EmbedCommand implements Command {
         return 0;
     }
 
-    /** --truncate right|left|none: how texts past --max-length are cut, or refused. */
+    /** --truncate right|left|none|error: how texts past --max-length are cut, or refused (none = error). */
     static java.util.function.UnaryOperator<EmbedRequest> truncation(Args args) {
         String mode = args.string("truncate", "right");
         return switch (mode) {
             case "right" -> request -> request.truncate(TruncationDirection.RIGHT);
             case "left" -> request -> request.truncate(TruncationDirection.LEFT);
-            case "none" -> EmbedRequest::refuseTruncation;
-            default -> throw new CliException("--truncate: expected right, left or none, found '" + mode + "'",
+            case "none", "error" -> EmbedRequest::refuseTruncation;
+            default -> throw new CliException("--truncate: expected right, left, none or error, found '" + mode + "'",
                     CliException.USAGE);
         };
     }
@@ -126,7 +126,7 @@ final class EmbedCommand implements Command {
     /** The stderr line that says how many texts lost tokens, so it never happens silently. */
     static String truncatedNote(long truncated, long of, int maxLength) {
         return String.format("jembed: %,d of %,d texts had more than %d tokens and were truncated"
-                + " (--truncate none refuses them; --max-length raises the limit up to the model's)",
+                + " (--truncate error refuses them; --max-length raises the limit up to the model's)",
                 truncated, of, maxLength);
     }
 

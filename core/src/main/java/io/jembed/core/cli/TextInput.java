@@ -42,14 +42,36 @@ public final class TextInput implements Closeable {
     /**
      * How a command reads its texts: {@code --format} (where the command offers it),
      * {@code --id-field}, {@code --text-field} and {@code --on-error}.
+     *
+     * @param textField  one field, or several separated by commas ("title,text"), whose strings are
+     *                   joined with a space, as BEIR and MTEB join a title and a text
+     * @param idRequired whether a line without the id field is an error (an --id-field was named);
+     *                   otherwise such a line's id is its line number
      */
-    public record Options(Format format, String idField, String textField, OnError onError) {
+    public record Options(Format format, String idField, String textField, OnError onError, boolean idRequired) {
+
+        public Options(Format format, String idField, String textField, OnError onError) {
+            this(format, idField, textField, onError, false);
+        }
 
         /** Reads the options from args; {@code withFormat} false means JSONL only. */
         static Options read(Args args, boolean withFormat) {
             Format format = withFormat ? args.choice("format", Format.class, Format.JSONL) : Format.JSONL;
-            return new Options(format, args.string("id-field", "id"), args.string("text-field", "text"),
-                    args.choice("on-error", OnError.class, OnError.FAIL));
+            java.util.Optional<String> idField = args.option("id-field");
+            String textField = args.string("text-field", "text");
+            for (String name : textField.split(",", -1)) {
+                if (name.isBlank()) {
+                    throw CliException.usage(args.command() + ": --text-field expects field names separated by commas, "
+                            + "found '" + textField + "'");
+                }
+            }
+            return new Options(format, idField.orElse("id"), textField,
+                    args.choice("on-error", OnError.class, OnError.FAIL), idField.isPresent());
+        }
+
+        /** The text fields, in joining order. */
+        public List<String> textFields() {
+            return List.of(textField.split(","));
         }
     }
 
@@ -75,6 +97,8 @@ public final class TextInput implements Closeable {
     private final Format format;
     private final String idField;
     private final String textField;
+    private final List<String> textFields;
+    private final boolean idRequired;
     private final OnError onError;
     private final PrintStream warnings;
     private final ByteArrayOutputStream lineBytes = new ByteArrayOutputStream(256);
@@ -83,14 +107,15 @@ public final class TextInput implements Closeable {
     private Record next;
     private boolean done;
 
-    private TextInput(InputStream in, String source, Format format, String idField, String textField,
-                      OnError onError, PrintStream warnings) {
+    private TextInput(InputStream in, String source, Options options, PrintStream warnings) {
         this.in = new BufferedInputStream(in, 1 << 16);
         this.source = source;
-        this.format = format;
-        this.idField = idField;
-        this.textField = textField;
-        this.onError = onError;
+        this.format = options.format();
+        this.idField = options.idField();
+        this.textField = options.textField();
+        this.textFields = options.textFields();
+        this.idRequired = options.idRequired();
+        this.onError = options.onError();
         this.warnings = warnings;
     }
 
@@ -116,8 +141,7 @@ public final class TextInput implements Closeable {
 
     /** Reads from a stream (stdin, bundled resources). */
     public static TextInput of(InputStream in, String source, Options options, PrintStream warnings) {
-        return new TextInput(in, source, options.format(), options.idField(), options.textField(), options.onError(),
-                warnings);
+        return new TextInput(in, source, options, warnings);
     }
 
     private static String describe(Format format) {
@@ -252,25 +276,66 @@ public final class TextInput implements Closeable {
             return bad("is not a JSON object; expected {\"" + idField + "\": ..., \"" + textField + "\": \"...\"}"
                     + (node.isArray() ? JSON_LINES_HINT : ""));
         }
-        JsonNode text = object.get(textField);
+        String text = text(object);
         if (text == null) {
-            return bad("has no \"" + textField + "\" field" + fieldsHint(object));
-        }
-        if (text.isNull()) {
-            return bad("has \"" + textField + "\": null; expected a string");
-        }
-        if (!text.isTextual()) {
-            return bad("has a \"" + textField + "\" that is " + text.getNodeType().toString().toLowerCase()
-                    + ", expected a string");
+            return null;
         }
         JsonNode id = object.get(idField);
+        if (id == null && idRequired) {
+            return bad("has no \"" + idField + "\" field (named by --id-field)" + fieldsHint(object, "--id-field"));
+        }
         if (id == null) {
             id = lineNumber <= Integer.MAX_VALUE ? IntNode.valueOf((int) lineNumber) : LongNode.valueOf(lineNumber);
         }
-        return new Record(lineNumber, id, text.textValue(), object);
+        return new Record(lineNumber, id, text, object);
     }
 
-    private static String fieldsHint(ObjectNode object) {
+    /** The text of a line: its text field, or its text fields' strings joined; null when reported bad. */
+    private String text(ObjectNode object) {
+        if (textFields.size() == 1) {
+            JsonNode text = object.get(textField);
+            if (text == null) {
+                bad("has no \"" + textField + "\" field" + fieldsHint(object, "--text-field"));
+                return null;
+            }
+            if (text.isNull()) {
+                bad("has \"" + textField + "\": null; expected a string");
+                return null;
+            }
+            if (!text.isTextual()) {
+                bad("has a \"" + textField + "\" that is " + text.getNodeType().toString().toLowerCase()
+                        + ", expected a string");
+                return null;
+            }
+            return text.textValue();
+        }
+        // Several fields: each a string, or absent or null (a BEIR document without a title); not all missing.
+        StringBuilder joined = new StringBuilder();
+        boolean any = false;
+        for (String field : textFields) {
+            JsonNode part = object.get(field);
+            if (part == null || part.isNull()) {
+                continue;
+            }
+            if (!part.isTextual()) {
+                bad("has a \"" + field + "\" that is " + part.getNodeType().toString().toLowerCase()
+                        + ", expected a string (it is one of the --text-field fields)");
+                return null;
+            }
+            any = true;
+            if (!part.textValue().isEmpty()) {
+                joined.append(joined.isEmpty() ? "" : " ").append(part.textValue());
+            }
+        }
+        if (!any) {
+            bad("has none of the text fields \"" + String.join("\", \"", textFields) + "\""
+                    + fieldsHint(object, "--text-field"));
+            return null;
+        }
+        return joined.toString();
+    }
+
+    private static String fieldsHint(ObjectNode object, String option) {
         if (object.isEmpty()) {
             return "";
         }
@@ -279,7 +344,7 @@ public final class TextInput implements Closeable {
         for (int i = 0; it.hasNext() && i < 8; i++) {
             names.append(i == 0 ? "" : ", ").append(it.next());
         }
-        return names.append("; choose one with --text-field)").toString();
+        return names.append("; choose one with ").append(option).append(")").toString();
     }
 
     private Record bad(String problem) {

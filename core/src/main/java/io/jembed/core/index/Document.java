@@ -10,11 +10,15 @@ import com.fasterxml.jackson.databind.node.TextNode;
 
 /**
  * One indexed text with its id and any other fields of its JSON line, stored beside the vectors
- * in the index's {@code documents.N.jsonl} as {@code {"id": ..., "text": ..., ...fields}}.
+ * in a segment's {@code documents.S.jsonl} as {@code {"id": ..., "text": ..., "fields": {...}}}: the
+ * other fields in an object of their own, so a field may be called "id" or "text" too (a BEIR line
+ * indexed with {@code --text-field title} keeps its "text"). Segments of format version 2 and before
+ * stored the fields beside id and text; {@link #fromStoredLine} reads both.
  *
  * <p>Ids are JSON strings or integers, kept as given (so {@code 7} and {@code "7"} stay
- * distinct in the file); an index does not require them to be unique. The record holds copies: the
- * nodes passed in and returned may be changed by the caller without affecting it.
+ * distinct in the file), but as keys of an index they are compared as text ({@link #idText}). The
+ * record holds copies: the nodes passed in and returned may be changed by the caller without
+ * affecting it.
  *
  * @param id     a JSON string or integer
  * @param text   the text that was embedded
@@ -24,6 +28,7 @@ public record Document(JsonNode id, String text, ObjectNode fields) {
 
     static final String ID = "id";
     static final String TEXT = "text";
+    static final String FIELDS = "fields";
 
     public Document {
         Objects.requireNonNull(id, "id");
@@ -42,10 +47,6 @@ public record Document(JsonNode id, String text, ObjectNode fields) {
             }
         }
         fields = fields == null ? JsonNodeFactory.instance.objectNode() : fields.deepCopy();
-        if (fields.has(ID) || fields.has(TEXT)) {
-            throw new IllegalArgumentException("document " + id + " fields: expected no 'id' or 'text' among them, "
-                    + "found " + fields.properties().stream().map(e -> e.getKey()).toList());
-        }
         id = id.deepCopy();
     }
 
@@ -86,6 +87,29 @@ public record Document(JsonNode id, String text, ObjectNode fields) {
         return new Document(id, text.textValue(), fields);
     }
 
+    /**
+     * A document from a line of a segment's documents file: nested ({@code "fields"} holds the
+     * other fields, format version 3) or, for segments written before, flat as {@link #fromJson}.
+     */
+    static Document fromStoredLine(JsonNode line, boolean nested) {
+        if (!nested) {
+            return fromJson(line);
+        }
+        if (line == null || !line.isObject()) {
+            throw new IllegalArgumentException("document: expected a JSON object, found "
+                    + (line == null ? "nothing" : line.getNodeType()));
+        }
+        JsonNode id = line.get(ID);
+        JsonNode text = line.get(TEXT);
+        JsonNode fields = line.get(FIELDS);
+        if (id == null || !(id.isTextual() || id.isIntegralNumber()) || text == null || !text.isTextual()
+                || (fields != null && !fields.isObject()) || line.size() != (fields == null ? 2 : 3)) {
+            throw new IllegalArgumentException("document: expected {\"id\": a string or integer, \"text\": a string, "
+                    + "\"fields\": an object}, found fields " + line.properties().stream().map(e -> e.getKey()).toList());
+        }
+        return new Document(id, text.textValue(), (ObjectNode) fields);
+    }
+
     /** The id as text: a string id as is, an integer id in decimal. */
     public String idText() {
         return id.asText();
@@ -101,12 +125,12 @@ public record Document(JsonNode id, String text, ObjectNode fields) {
         return fields.deepCopy();
     }
 
-    /** The document's JSON line: id, text, then the other fields in their order. */
+    /** The document's stored line: id, text, and the other fields (in their order) under "fields". */
     public ObjectNode toJson() {
         ObjectNode line = JsonNodeFactory.instance.objectNode();
         line.set(ID, id.deepCopy());
         line.put(TEXT, text);
-        line.setAll(fields.deepCopy());
+        line.set(FIELDS, fields.deepCopy());
         return line;
     }
 }

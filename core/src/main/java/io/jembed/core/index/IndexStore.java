@@ -100,11 +100,18 @@ public final class IndexStore implements AutoCloseable {
         private static final long serialVersionUID = 1L;
         private final String id;
         private final int index;
+        private final boolean inIndex;
 
-        DuplicateIdException(String id, int index, String detail) {
+        DuplicateIdException(String id, int index, boolean inIndex, String detail) {
             super("document id " + quote(id) + ": " + detail);
             this.id = id;
             this.index = index;
+            this.inIndex = inIndex;
+        }
+
+        /** Whether the id is in the saved index (else it was given earlier in what is being added). */
+        public boolean inIndex() {
+            return inIndex;
         }
 
         /** The id, as text. */
@@ -514,11 +521,14 @@ public final class IndexStore implements AutoCloseable {
                 List<Integer> present = livePositions(keyMap, id);
                 if (duplicates == Duplicates.REFUSE) {
                     if (earlier != null) {
-                        throw new DuplicateIdException(id, i, "given twice (also at " + (earlier + 1)
+                        throw new DuplicateIdException(id, i, false, "given twice (also at " + (earlier + 1)
                                 + " of the " + documents.size() + " documents added together)");
                     }
                     if (!present.isEmpty()) {
-                        throw new DuplicateIdException(id, i, "already in the index (position " + present.get(0) + ")");
+                        boolean saved = present.get(0) < documentsInSegments;
+                        throw new DuplicateIdException(id, i, saved, saved
+                                ? "already in the index (position " + present.get(0) + ")"
+                                : "added earlier and not yet saved (position " + present.get(0) + ")");
                     }
                 }
                 replaced.addAll(present);
@@ -766,7 +776,7 @@ public final class IndexStore implements AutoCloseable {
 
     private Document parse(SegmentData segment, int local) {
         try {
-            return Document.fromJson(JSON.readTree(segment.line(local)));
+            return Document.fromStoredLine(JSON.readTree(segment.line(local)), segment.nestedFields());
         } catch (IOException | IllegalArgumentException e) {
             String reason = e instanceof JacksonException json ? json.getOriginalMessage() : e.getMessage();
             throw new UncheckedIOException(new IndexFormatException(IndexFormatException.Reason.BAD_DOCUMENTS, source,
@@ -1081,7 +1091,10 @@ public final class IndexStore implements AutoCloseable {
                         int first = segment.firstRowOf(d);
                         int count = segment.firstRowOf(d + 1) - first;
                         long hash = segment.hasIdHashes() ? segment.idHash(d) : idHash(parse(segment, d).idText());
-                        out.add(segment.line(d), hash, segment.firstRow + first, count,
+                        // Lines of version 3 segments are copied as they are; older ones are rewritten nested.
+                        byte[] line = segment.nestedFields() ? segment.line(d)
+                                : JSON.writeValueAsBytes(parse(segment, d).toJson());
+                        out.add(line, hash, segment.firstRow + first, count,
                                 chunked ? segmentSpans(segment, first, count) : null);
                     }
                 }

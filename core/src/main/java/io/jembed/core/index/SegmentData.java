@@ -157,6 +157,11 @@ final class SegmentData implements AutoCloseable {
         return info.rows();
     }
 
+    /** Whether its documents file has the fields nested (format version 3), not beside id and text. */
+    boolean nestedFields() {
+        return legacyOffsets == null;
+    }
+
     /** Whether rows carry windows of their documents. */
     boolean chunked() {
         return spans != null;

@@ -9,6 +9,8 @@ import java.util.Objects;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.jembed.core.EmbedRequest;
+import io.jembed.core.EmbedResult;
 import io.jembed.core.Embedder;
 import io.jembed.core.index.Document;
 import io.jembed.core.index.EmbeddingSpec;
@@ -118,13 +120,78 @@ public final class SemanticSearch implements AutoCloseable {
     }
 
     private int add(List<Document> corpus, IndexStore.Duplicates duplicates) {
-        Objects.requireNonNull(corpus, "corpus");
-        List<String> texts = new ArrayList<>(corpus.size());
-        for (Document document : corpus) {
-            texts.add(document.text());
-        }
-        store.add(corpus, embedder.embed(texts, documentPrompt()), duplicates);
+        index(corpus, EmbedRequest.of(List.of()), duplicates, null);
         return store.size();
+    }
+
+    /**
+     * What one {@link #index(List, EmbedRequest, IndexStore.Duplicates, Manifest.Chunking)} call
+     * added.
+     *
+     * @param documents documents added
+     * @param rows      vectors added: one per document, or one per window when chunked
+     * @param truncated texts (documents, or windows) longer than the max length, cut to it
+     */
+    public record Indexed(int documents, int rows, int truncated) {
+    }
+
+    /**
+     * Embeds and adds documents, whole or in windows: the request says how texts past the max
+     * length are treated (cut, or refused with {@link io.jembed.core.InputTooLongException}; its
+     * prompt is replaced by the index's document prompt), {@code duplicates} what an id already in
+     * the index does, and {@code chunking} (null for whole documents) how each document is cut into
+     * overlapping windows, stored under its id with their spans. Nothing is added when it throws.
+     *
+     * @throws IllegalArgumentException if a window would not fit the model ({@link #maxChunkTokens()})
+     */
+    public Indexed index(List<Document> corpus, EmbedRequest request, IndexStore.Duplicates duplicates,
+                         Manifest.Chunking chunking) {
+        Objects.requireNonNull(corpus, "corpus");
+        Objects.requireNonNull(request, "request");
+        List<String> texts = new ArrayList<>(corpus.size());
+        if (chunking == null) {
+            for (Document document : corpus) {
+                texts.add(document.text());
+            }
+            EmbedResult result = embedder.embed(request.withTexts(texts).prompt(documentPrompt()));
+            store.add(corpus, result.vectors(), duplicates);
+            return new Indexed(corpus.size(), corpus.size(), result.truncatedCount());
+        }
+        if (chunking.tokens() > maxChunkTokens()) {
+            throw new IllegalArgumentException("chunk tokens: expected at most " + maxChunkTokens() + " (the max "
+                    + "length " + embedder.maxLength() + " minus [CLS], [SEP] and the document prompt's tokens), found "
+                    + chunking.tokens());
+        }
+        Chunker chunker = new Chunker(embedder.tokenizer(), chunking);
+        int[] rowsPerDocument = new int[corpus.size()];
+        List<int[]> spansPerDocument = new ArrayList<>(corpus.size());
+        int rows = 0;
+        for (int i = 0; i < corpus.size(); i++) {
+            int[] spans = chunker.spans(corpus.get(i).text());
+            spansPerDocument.add(spans);
+            rowsPerDocument[i] = spans.length / 2;
+            rows += rowsPerDocument[i];
+        }
+        int[] spans = new int[2 * rows];
+        int row = 0;
+        for (int i = 0; i < corpus.size(); i++) {
+            String text = corpus.get(i).text();
+            int[] windows = spansPerDocument.get(i);
+            System.arraycopy(windows, 0, spans, 2 * row, windows.length);
+            for (int w = 0; w < windows.length; w += 2, row++) {
+                texts.add(text.substring(windows[w], windows[w + 1]));
+            }
+        }
+        EmbedResult result = embedder.embed(request.withTexts(texts).prompt(documentPrompt()));
+        store.addChunked(corpus, rowsPerDocument, result.vectors(), spans, chunking, duplicates);
+        return new Indexed(corpus.size(), rows, result.truncatedCount());
+    }
+
+    /** The most tokens a window may have: the max length less [CLS], [SEP] and the document prompt. */
+    public int maxChunkTokens() {
+        int promptTokens = documentPrompt().isEmpty() ? 0
+                : embedder.tokenizer().encodeWithoutSpecialTokens(documentPrompt().text()).length();
+        return embedder.maxLength() - 2 - promptTokens;
     }
 
     /**

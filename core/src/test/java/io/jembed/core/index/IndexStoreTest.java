@@ -104,7 +104,7 @@ class IndexStoreTest {
         List<String> lines = Files.readAllLines(dir.resolve("documents.1.jsonl"), StandardCharsets.UTF_8);
         assertEquals(50, lines.size());
         assertEquals("{\"id\":0,\"text\":\"Passage 0: café, naïve, 東京, emoji 🙂,\\nsecond line \\\"quoted\\\"\","
-                + "\"topic\":\"topic 0\",\"tags\":[\"t0\"]}", lines.get(0));
+                + "\"fields\":{\"topic\":\"topic 0\",\"tags\":[\"t0\"]}}", lines.get(0));
     }
 
     @Test
@@ -495,7 +495,14 @@ class IndexStoreTest {
     void documentsComeFromJsonLinesAndGoBack() throws IOException {
         Document document = Document.fromJson(JSON.readTree("{\"text\": \"hi\", \"lang\": \"en\", \"id\": 7}"));
         assertEquals("7", document.idText());
-        assertEquals("{\"id\":7,\"text\":\"hi\",\"lang\":\"en\"}", document.toJson().toString());
+        assertEquals("{\"id\":7,\"text\":\"hi\",\"fields\":{\"lang\":\"en\"}}", document.toJson().toString());
+        assertEquals(document, Document.fromStoredLine(document.toJson(), true));
+        // A field may be named as jembed's own keys: it is kept under "fields".
+        Document beir = new Document(JSON.getNodeFactory().textNode("d1"), "A title",
+                (ObjectNode) JSON.readTree("{\"text\": \"the abstract\", \"id\": 3}"));
+        assertEquals("{\"id\":\"d1\",\"text\":\"A title\",\"fields\":{\"text\":\"the abstract\",\"id\":3}}",
+                beir.toJson().toString());
+        assertEquals(beir, Document.fromStoredLine(beir.toJson(), true));
         assertEquals("document 7 field 'text': expected a string, found no such field", assertThrows(
                 IllegalArgumentException.class, () -> Document.fromJson(JSON.readTree("{\"id\": 7}"))).getMessage());
         assertEquals("document field 'id': expected a string or integer, found OBJECT {}", assertThrows(
