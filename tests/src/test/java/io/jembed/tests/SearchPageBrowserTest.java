@@ -44,12 +44,12 @@ import org.openqa.selenium.support.Color;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 
+import io.jembed.core.EmbedRequest;
 import io.jembed.core.Embedder;
 import io.jembed.core.index.Document;
+import io.jembed.core.index.IndexStore;
+import io.jembed.core.index.Manifest;
 import io.jembed.core.search.SemanticSearch;
 import io.jembed.core.server.EmbeddingServer;
 import io.jembed.core.server.ServerOptions;
@@ -65,8 +65,16 @@ class SearchPageBrowserTest {
     static final File CHROMEDRIVER = new File("/usr/bin/chromedriver");
     static final Duration WAIT = Duration.ofSeconds(30);
     static final String XSS = "<script>alert(1)</script> <b>bold</b> <img src=x onerror=alert(2)>";
-    static final String CHUNKED = "Typing practice: the quick brown fox jumps over the lazy dog, using every letter.";
     static final String CHUNK = "the quick brown fox jumps over the lazy dog";
+    /** Long enough (~150 tokens) to be cut into windows of CHUNK_TOKENS, which every demo passage fits whole. */
+    static final String CHUNKED = "Notes from the harbour office, spring term. The ferry timetable changes on the first "
+            + "Monday of April, when the early boat leaves at six instead of seven and the last one returns at ten. "
+            + "Parking permits for the quay are renewed at the front desk; bring the old permit and a utility bill. "
+            + "Typing practice: " + CHUNK + ", using every letter. "
+            + "The café on the pier closes for repairs in May, and the fish market moves to the car park behind the "
+            + "church until the roof is fixed. Volunteers for the summer regatta should sign up before the end of "
+            + "the month, and boat owners must register their moorings again this year.";
+    static final int CHUNK_TOKENS = 64;
     static final String SKY = "why is the sky blue";
     static final String PLANTS = "How do plants make food from sunlight";
     static final byte[] PNG = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -93,11 +101,10 @@ class SearchPageBrowserTest {
         search = SemanticSearch.create(embedder);
         List<Document> corpus = demoCorpus();
         corpus.add(Document.of("xss", XSS));
-        // As the chunking index feature will store it: offsets of the chunk within the text.
-        ObjectNode chunk = JsonNodeFactory.instance.objectNode();
-        chunk.putObject("chunk").put("start", CHUNKED.indexOf(CHUNK)).put("end", CHUNKED.indexOf(CHUNK) + CHUNK.length());
-        corpus.add(new Document(TextNode.valueOf("chunked"), CHUNKED, chunk));
-        search.index(corpus);
+        corpus.add(Document.of("chunked", CHUNKED));
+        // In windows, so hits carry the span of their best window; the page marks it in the passage.
+        search.index(corpus, EmbedRequest.of(List.of()), IndexStore.Duplicates.REFUSE,
+                new Manifest.Chunking(CHUNK_TOKENS, CHUNK_TOKENS / 2));
         server = EmbeddingServer.start(embedder, search, ServerOptions.builder().port(0).build());
         driver = chromium();
     }
@@ -233,10 +240,14 @@ class SearchPageBrowserTest {
         WebElement chunked = hits.stream().filter(hit -> idOf(hit).equals("chunked")).findFirst()
                 .orElseThrow(() -> new AssertionError("no hit with id chunked among " + hits.stream().map(SearchPageBrowserTest::idOf).toList()));
         List<WebElement> marks = driver.findElements(By.cssSelector("#results mark"));
-        assertEquals(1, marks.size(), "only the chunked hit has a mark");
-        assertEquals(CHUNK, chunked.findElement(By.tagName("mark")).getText());
+        assertEquals(1, marks.size(), "only the chunked hit has a mark (the others are one window, the whole passage)");
+        SemanticSearch.Hit direct = search.search("a sentence that uses every letter", 10).stream()
+                .filter(hit -> hit.id().asText().equals("chunked")).findFirst().orElseThrow();
+        assertTrue(direct.chunk().text().contains(CHUNK), direct.chunk().text());
+        assertTrue(direct.chunk().end() - direct.chunk().start() < CHUNKED.length(), "a window, not the whole passage");
+        assertEquals(direct.chunk().text().strip(), chunked.findElement(By.tagName("mark")).getText());
         assertEquals(CHUNKED, textOf(chunked), "the mark wraps the text in place, nothing lost or added");
-        assertEquals(List.of(), chunked.findElements(By.className("fields")), "chunk offsets are not listed as a field");
+        assertEquals(List.of(), chunked.findElements(By.className("fields")), "a document without fields lists none");
     }
 
     @Test

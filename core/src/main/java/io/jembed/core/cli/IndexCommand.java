@@ -3,12 +3,19 @@ package io.jembed.core.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.jembed.core.EmbedRequest;
 import io.jembed.core.Embedder;
+import io.jembed.core.InputTooLongException;
 import io.jembed.core.index.Document;
 import io.jembed.core.index.IndexStore;
 import io.jembed.core.index.Manifest;
@@ -19,8 +26,9 @@ import io.jembed.core.search.SemanticSearch;
 
 /**
  * {@code jembed index --input corpus.jsonl --output DIR}: embeds a corpus into an index
- * directory (vectors as safetensors, documents as JSONL, a manifest). The directory is written
- * only when every document is in, atomically, so a failed run leaves any old index untouched.
+ * directory (a manifest listing segments of vectors and documents). A new index, or the new
+ * segment of --append/--upsert, is committed only when every document is in, by the manifest's
+ * atomic rename, so a failed run leaves the previous index as it was.
  */
 final class IndexCommand implements Command {
 
@@ -36,7 +44,7 @@ final class IndexCommand implements Command {
 
     @Override
     public Set<String> switches() {
-        return Set.of("append");
+        return Set.of("append", "upsert");
     }
 
     @Override
@@ -45,17 +53,34 @@ final class IndexCommand implements Command {
                 usage: jembed index --input FILE|- --output DIR [options]
 
                 Embeds every {"id": ..., "text": ..., <other fields>} line of the corpus and writes an
-                index directory: manifest.json, the vectors (safetensors) and the documents (JSONL,
-                other fields kept). Ids are JSON strings or integers (the line number when absent).
-                A progress line (docs/s, ETA) goes to stderr on a terminal, and a summary at the end.
+                index directory: manifest.json and segments of vectors (safetensors) and documents
+                (JSONL, the other fields kept under "fields"). Ids are JSON strings or integers (the
+                line number when absent) and are keys: an id already in the index, or given twice, is
+                refused unless --upsert. A progress line (docs/s, ETA) goes to stderr on a terminal,
+                and a summary at the end (with how many texts were truncated, if any).
 
                 options:
                   --input FILE       the corpus, JSONL; '-' for stdin (required)
                   --format jsonl|txt jsonl (default), or txt: one document per line, id = line number
-                  --output DIR       the index directory (required); must not hold an index unless --append
-                  --append           add the corpus to the index already in DIR (same model required)
-                  --id-field NAME    JSON field holding the id (default id)
-                  --text-field NAME  JSON field holding the text (default text)
+                  --output DIR       the index directory (required); must not hold an index unless
+                                     --append or --upsert
+                  --append           add the corpus to the index already in DIR as a new segment (same
+                                     model required); ids already there are refused
+                  --upsert           as --append, but a document whose id is already there replaces it
+                                     (and within the corpus the last line of an id wins); creates the
+                                     index if DIR holds none
+                  --id-field NAME    JSON field holding the id (default id; named explicitly, a line
+                                     without it is an error)
+                  --text-field NAMES JSON field holding the text (default text), or several separated by
+                                     commas, joined with a space (--text-field title,text, as BEIR/MTEB)
+                  --truncate MODE    right (default) or left: cut texts past the max length from that
+                                     side and report how many; error (or none): refuse them
+                  --chunk-tokens N   cut each document into overlapping windows of at most N tokens (N at
+                                     most the max length minus [CLS], [SEP] and the prompt's tokens),
+                                     each embedded and stored under the document's id with its span;
+                                     search ranks documents by their best window. A document of at most
+                                     N tokens is one window. --append keeps the index's windows
+                  --chunk-overlap M  tokens shared by consecutive windows (default N/2; less than N)
                   --quantize MODE    none (default) or int8: int8 vectors scanned first, top candidates
                                      re-scored exactly (the float32 vectors are kept for that: the
                                      index grows by a quarter, the scan reads a quarter as much)
@@ -75,52 +100,65 @@ final class IndexCommand implements Command {
         args.noPositionals();
         String input = args.required("input");
         Path output = Path.of(args.required("output"));
+        boolean upsert = args.flag("upsert");
         boolean append = args.flag("append");
+        if (append && upsert) {
+            throw CliException.usage("index: --append and --upsert exclude each other (--upsert adds too, "
+                    + "replacing documents whose id is already there)");
+        }
+        boolean exists = IndexStore.isIndex(output);
+        // --upsert into a directory without an index creates it, so one command keeps a corpus current.
+        boolean extend = append || (upsert && exists);
+        IndexStore.Duplicates duplicates = upsert ? IndexStore.Duplicates.REPLACE : IndexStore.Duplicates.REFUSE;
         TextInput.Options reading = TextInput.Options.read(args, true);
         Quantization quantization = args.choice("quantize", Quantization.class, Quantization.NONE);
         boolean quantizeGiven = args.option("quantize").isPresent();
-        if (append && !IndexStore.isIndex(output)) {
-            throw new CliException("index: --append needs an existing index in " + output + ", found "
-                    + (Files.exists(output) ? "no manifest.json there" : "nothing"));
+        UnaryOperator<EmbedRequest> truncation = EmbedCommand.truncation(args);
+        int chunkTokens = args.intValue("chunk-tokens", 0, 1, Integer.MAX_VALUE);
+        Optional<String> overlapGiven = args.option("chunk-overlap");
+        if (overlapGiven.isPresent() && chunkTokens == 0) {
+            throw CliException.usage("index: --chunk-overlap needs --chunk-tokens");
         }
-        if (!append && IndexStore.isIndex(output)) {
+        int chunkOverlap = args.intValue("chunk-overlap", chunkTokens / 2, 0, Integer.MAX_VALUE);
+        if (chunkTokens > 0 && chunkOverlap >= chunkTokens) {
+            throw CliException.usage("index: --chunk-overlap: expected less than --chunk-tokens " + chunkTokens
+                    + ", found " + chunkOverlap);
+        }
+        if (append && !exists) {
+            throw new CliException("index: --append needs an existing index in " + output + ", found "
+                    + (Files.exists(output) ? "no manifest.json there" : "nothing")
+                    + " (--upsert creates one when there is none)");
+        }
+        if (!extend && exists) {
             Manifest existing = IndexStore.readManifest(output);
             throw new CliException("index: " + output + " already holds an index of " + existing.count()
-                    + " documents; use --append to add to it, or choose another --output");
+                    + " documents; use --append or --upsert to add to it, or choose another --output");
         }
-        if (!append && Files.isRegularFile(output)) {
+        if (!extend && Files.isRegularFile(output)) {
             throw new CliException("index: --output " + output + " is a file; expected a directory path");
         }
         Path parent = output.toAbsolutePath().getParent();
-        if (!append && parent != null && !Files.isDirectory(parent)) {
+        if (!extend && parent != null && !Files.isDirectory(parent)) {
             // As embed does: a typo in a path should not grow a tree of directories.
             throw new CliException("index: output directory " + parent + " does not exist");
         }
         var promptOption = PromptOptions.read(args);
         String fallbackModel = ModelCatalog.DEFAULT_NAME;
-        if (append) {
+        if (extend) {
             fallbackModel = ModelCatalog.find(IndexStore.readManifest(output).spec().model())
                     .map(ModelCatalog.Entry::name).orElse(ModelCatalog.DEFAULT_NAME);
         }
         try (Embedder embedder = ModelOptions.load(args, cli, fallbackModel)) {
             args.finish();
             SemanticSearch search;
-            if (append) {
+            if (extend) {
                 search = SemanticSearch.open(embedder, output);
-                if (quantizeGiven && search.store().quantization() != quantization) {
+                String refusal = refuseChange(search, output, quantizeGiven ? quantization : null,
+                        promptOption.map(p -> PromptOptions.resolve(args, embedder.prompts(), p)).orElse(null),
+                        chunkTokens == 0 ? null : new Manifest.Chunking(chunkTokens, chunkOverlap));
+                if (refusal != null) {
                     search.close();
-                    throw new CliException("index: " + output + " stores " + name(search.store().quantization())
-                            + " vectors; --append cannot change that to " + name(quantization));
-                }
-                if (promptOption.isPresent()) {
-                    Prompt given = PromptOptions.resolve(args, embedder.prompts(), promptOption.get());
-                    if (!given.text().equals(search.documentPrompt().text())) {
-                        search.close();
-                        throw new CliException("index: " + output + " holds documents embedded with prompt "
-                                + search.documentPrompt().describe() + "; --append cannot add documents under "
-                                + given.describe() + " (their vectors would not compare); drop the prompt option, "
-                                + "or build a new index");
-                    }
+                    throw new CliException(refusal);
                 }
             } else {
                 Prompt prompt = PromptOptions.resolve(args, embedder.prompts(),
@@ -128,25 +166,65 @@ final class IndexCommand implements Command {
                 search = SemanticSearch.create(embedder, quantization, prompt);
             }
             try (search) {
+                Manifest.Chunking chunking = chunkTokens > 0 ? new Manifest.Chunking(chunkTokens, chunkOverlap)
+                        : search.store().size() > 0 ? search.store().chunking() : null;
+                if (chunking != null && chunking.tokens() > search.maxChunkTokens()) {
+                    throw CliException.usage("index: --chunk-tokens: expected at most " + search.maxChunkTokens()
+                            + " (the max length " + embedder.maxLength() + " less [CLS], [SEP] and the document "
+                            + "prompt's tokens), found " + chunking.tokens());
+                }
                 int before = search.size();
                 long start = System.nanoTime();
-                int added = add(search, input, reading, cli);
-                if (added == 0) {
+                Added added = add(search, input, reading, truncation.apply(EmbedRequest.of(List.of())),
+                        duplicates, chunking, output, cli);
+                if (added.documents == 0) {
                     throw new CliException("index: " + (input.equals("-") ? "stdin" : input)
                             + " holds no documents; nothing written");
                 }
                 long embedNanos = System.nanoTime() - start;
                 Manifest manifest = search.save(output);
-                cli.err().println("jembed: indexed " + String.format("%,d", added) + " documents in "
-                        + String.format("%.1f", embedNanos / 1e9) + " s (" + Progress.rate(added, embedNanos)
-                        + " docs/s); " + output + " now holds " + String.format("%,d", manifest.count())
-                        + " documents" + (before > 0 ? " (" + String.format("%,d", before) + " before)" : "")
+                cli.err().println("jembed: indexed " + String.format("%,d", added.documents) + " documents"
+                        + (chunking == null ? "" : String.format(" (%,d windows of at most %d tokens, overlap %d)",
+                        added.rows, chunking.tokens(), chunking.overlap()))
+                        + " in " + String.format("%.1f", embedNanos / 1e9) + " s ("
+                        + Progress.rate(added.documents, embedNanos) + " docs/s); " + output + " now holds "
+                        + String.format("%,d", manifest.count()) + " documents"
+                        + (before > 0 ? " (" + String.format("%,d", before) + " before"
+                        + (added.replaced > 0 ? String.format(", %,d replaced", added.replaced) : "") + ")" : "")
+                        + " in " + manifest.segments().size() + (manifest.segments().size() == 1 ? " segment" : " segments")
                         + ", " + manifest.spec().dimension() + "-d " + name(quantization(search)) + " vectors, "
                         + manifest.spec().describeModel() + (search.documentPrompt().isEmpty() ? ""
                         : ", document prompt " + search.documentPrompt().describe()));
+                if (added.truncated > 0) {
+                    cli.err().println(EmbedCommand.truncatedNote(added.truncated, added.documents, embedder.maxLength())
+                            .replace("--max-length raises", "--chunk-tokens indexes all of them; --max-length raises"));
+                }
             }
         }
         return 0;
+    }
+
+    /** Why an existing index cannot take documents under these settings (null if it can). */
+    private static String refuseChange(SemanticSearch search, Path output, Quantization quantization, Prompt prompt,
+                                       Manifest.Chunking chunking) {
+        if (quantization != null && search.store().quantization() != quantization) {
+            return "index: " + output + " stores " + name(search.store().quantization())
+                    + " vectors; --append cannot change that to " + name(quantization);
+        }
+        if (prompt != null && !prompt.text().equals(search.documentPrompt().text())) {
+            return "index: " + output + " holds documents embedded with prompt "
+                    + search.documentPrompt().describe() + "; --append cannot add documents under "
+                    + prompt.describe() + " (their vectors would not compare); drop the prompt option, "
+                    + "or build a new index";
+        }
+        Manifest.Chunking held = search.store().chunking();
+        if (chunking != null && search.store().size() > 0 && !chunking.equals(held)) {
+            return "index: " + output + " holds " + (held == null ? "whole documents (built without --chunk-tokens)"
+                    : "documents in windows of " + held.tokens() + " tokens overlapping by " + held.overlap())
+                    + "; expected the same for the new ones, found --chunk-tokens " + chunking.tokens()
+                    + " --chunk-overlap " + chunking.overlap() + " (drop them to keep the index's)";
+        }
+        return null;
     }
 
     private static Quantization quantization(SemanticSearch search) {
@@ -157,45 +235,100 @@ final class IndexCommand implements Command {
         return quantization == Quantization.NONE ? "float32" : quantization.name().toLowerCase();
     }
 
-    /** Streams the corpus into the index in batches; returns how many documents were added. */
-    private static int add(SemanticSearch search, String input, TextInput.Options reading, Cli cli)
+    /** What a run added: documents, vectors (windows), texts cut at the max length, documents replaced. */
+    private static final class Added {
+        int documents;
+        int rows;
+        long truncated;
+        int replaced;
+    }
+
+    /** Streams the corpus into the index in batches. */
+    private static Added add(SemanticSearch search, String input, TextInput.Options reading, EmbedRequest request,
+                             IndexStore.Duplicates duplicates, Manifest.Chunking chunking, Path output, Cli cli)
             throws Exception {
         int batchSize = ModelOptions.readBatch(search.embedder());
         Progress progress = new Progress(cli, "docs", Progress.countLines(input, cli.progressOnStderr()));
-        int[] added = {0};
+        Added added = new Added();
+        // Line of each id read so far, so a repeated id names both lines (only when duplicates are refused).
+        Map<String, Long> lines = duplicates == IndexStore.Duplicates.REFUSE ? new HashMap<>() : null;
         try (TextInput in = TextInput.open(input, reading, cli.err())) {
             // The reader parses the next batch while this thread embeds one; the index is not
             // thread-safe for writes, so adding stays on this thread.
             BatchPipeline.run(in, batchSize, batch -> {
                 List<Document> documents = new ArrayList<>(batch.size());
+                List<TextInput.Record> kept = new ArrayList<>(batch.size());
                 for (TextInput.Record record : batch) {
                     Document document = document(record, reading, in, cli);
                     if (document != null) {
                         documents.add(document);
+                        kept.add(record);
+                    }
+                }
+                if (lines != null) {
+                    refuseDuplicates(search, documents, kept, lines, in.source(), output);
+                } else {
+                    for (Document document : documents) {
+                        if (search.store().contains(document.idText())) {
+                            added.replaced++;
+                        }
                     }
                 }
                 if (!documents.isEmpty()) {
-                    search.index(documents);
-                    added[0] += documents.size();
+                    SemanticSearch.Indexed indexed;
+                    try {
+                        indexed = search.index(documents, request, duplicates, chunking);
+                    } catch (InputTooLongException e) {
+                        throw new CliException(in.source() + ":" + kept.get(e.index()).line() + ": expected at most "
+                                + e.maxLength() + " tokens (--max-length, [CLS] and [SEP] included), found " + e.tokens()
+                                + "; --truncate right or left cuts such texts, --chunk-tokens indexes them in windows",
+                                CliException.FAILED);
+                    }
+                    added.documents += indexed.documents();
+                    added.rows += indexed.rows();
+                    added.truncated += indexed.truncated();
                 }
                 return documents.size();
             }, (batch, count) -> progress.add(count));
-            in.requireSomeRead(added[0]);
+            in.requireSomeRead(added.documents);
             progress.finish();
             if (in.skipped() > 0) {
                 cli.err().println("jembed: skipped " + in.skipped() + " malformed lines of " + in.source());
             }
         }
-        return added[0];
+        return added;
     }
 
-    /** The record as a document (id and text taken out, other fields kept), or null if skipped. */
+    /** Ids are keys: refuses an id met before in this input or already in the index, naming its line. */
+    private static void refuseDuplicates(SemanticSearch search, List<Document> documents, List<TextInput.Record> records,
+                                         Map<String, Long> lines, String source, Path output) {
+        for (int i = 0; i < documents.size(); i++) {
+            String id = documents.get(i).idText();
+            long line = records.get(i).line();
+            Long earlier = lines.putIfAbsent(id, line);
+            if (earlier != null) {
+                throw new CliException("index: " + source + " line " + line + ": document id " + quoted(id)
+                        + " appears earlier in the input (line " + earlier + "); ids are keys: give each document "
+                        + "once, or use --upsert (the last line of an id wins); nothing written");
+            }
+            if (search.store().contains(id)) {
+                throw new CliException("index: " + source + " line " + line + ": document id " + quoted(id)
+                        + " is already in the index " + output + "; use --upsert to replace it, or delete it first "
+                        + "(jembed delete --index " + output + " ID); nothing written");
+            }
+        }
+    }
+
+    private static String quoted(String id) {
+        return "\"" + id + "\"";
+    }
+
+    /** The record as a document (id and text fields taken out, other fields kept), or null if skipped. */
     private static Document document(TextInput.Record record, TextInput.Options reading, TextInput in, Cli cli) {
         // Plain text (--format txt) has no other fields: the id is the line number.
-        ObjectNode fields = record.record() == null ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
-                : record.record().deepCopy();
+        ObjectNode fields = record.record() == null ? JsonNodeFactory.instance.objectNode() : record.record().deepCopy();
         fields.remove(reading.idField());
-        fields.remove(reading.textField());
+        fields.remove(reading.textFields());
         try {
             return new Document(record.id(), record.text(), fields);
         } catch (IllegalArgumentException e) {

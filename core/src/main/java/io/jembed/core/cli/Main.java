@@ -19,6 +19,8 @@ public final class Main {
                 new TokenizeCommand(),
                 new SimilarityCommand(),
                 new IndexCommand(),
+                new DeleteCommand(),
+                new CompactCommand(),
                 new SearchCommand(),
                 new ServeCommand(),
                 new ModelCommand());

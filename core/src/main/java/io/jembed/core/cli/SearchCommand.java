@@ -24,7 +24,7 @@ final class SearchCommand implements Command {
     static final int TEXT_WIDTH = 100;
 
     /** Keys of a --json hit that a stored field of the same name may not overwrite. */
-    static final Set<String> RESERVED_KEYS = Set.of("id", "score", "text", "fields");
+    static final Set<String> RESERVED_KEYS = Set.of("id", "score", "text", "fields", "chunk");
 
     @Override
     public String name() {
@@ -135,7 +135,10 @@ final class SearchCommand implements Command {
         }
         for (int i = 0; i < hits.size(); i++) {
             SemanticSearch.Hit hit = hits.get(i);
-            out.printf("%3d  %.4f  %-" + idWidth + "s  %s%n", i + 1, hit.score(), idText(hit), shorten(hit.text(), TEXT_WIDTH));
+            // A chunked index is ranked by windows: show the window that matched, not the document's start.
+            String text = hit.chunk() == null ? hit.text()
+                    : (hit.chunk().start() > 0 ? "…" : "") + hit.chunk().text();
+            out.printf("%3d  %.4f  %-" + idWidth + "s  %s%n", i + 1, hit.score(), idText(hit), shorten(text, TEXT_WIDTH));
         }
     }
 
@@ -175,6 +178,12 @@ final class SearchCommand implements Command {
                 }
             });
             node.set("fields", hit.fields());
+            if (hit.chunk() != null) {
+                var chunk = node.putObject("chunk");
+                chunk.put("start", hit.chunk().start());
+                chunk.put("end", hit.chunk().end());
+                chunk.put("text", hit.chunk().text());
+            }
         }
         out.println(mapper.writeValueAsString(root));
     }
@@ -199,6 +208,14 @@ final class SearchCommand implements Command {
                         json.writeFieldName("id");
                         json.writeTree(hit.id());
                         json.writeNumberField("score", hit.score());
+                        if (hit.chunk() != null) {
+                            // The window's span only: its text is the document's substring, and batch
+                            // outputs are kept small.
+                            json.writeObjectFieldStart("chunk");
+                            json.writeNumberField("start", hit.chunk().start());
+                            json.writeNumberField("end", hit.chunk().end());
+                            json.writeEndObject();
+                        }
                         json.writeEndObject();
                     }
                     json.writeEndArray();

@@ -50,9 +50,20 @@ final class Chunker {
             if (end >= n) {
                 break;
             }
-            int next = Math.max(start + 1, Math.min(start + step, end));
-            while (next > start + 1 && isContinuation(encoding, next)) {
-                next--;
+            // The next window starts step tokens on, or overlap tokens before this window's end
+            // when the end moved back to a word boundary, at a word's first piece: back to it if
+            // that keeps the window moving, else on to the next word.
+            int next = Math.max(start + 1, Math.min(start + step, end - chunking.overlap()));
+            int back = next;
+            while (back > start && isContinuation(encoding, back)) {
+                back--;
+            }
+            if (back > start) {
+                next = back;
+            } else {
+                while (next < end && isContinuation(encoding, next)) {
+                    next++;
+                }
             }
             start = next;
         }

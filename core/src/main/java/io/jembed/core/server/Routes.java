@@ -237,6 +237,13 @@ final class Routes {
                 g.writeStringField("text", hit.text());
                 g.writeFieldName("fields");
                 g.writeTree(hit.fields());
+                if (hit.chunk() != null) {
+                    g.writeObjectFieldStart("chunk");
+                    g.writeNumberField("start", hit.chunk().start());
+                    g.writeNumberField("end", hit.chunk().end());
+                    g.writeStringField("text", hit.chunk().text());
+                    g.writeEndObject();
+                }
                 g.writeEndObject();
             }
             g.writeEndArray();
