@@ -10,7 +10,11 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
+import java.util.zip.Deflater;
+import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +24,7 @@ import io.jembed.core.model.ModelCatalog;
 import io.jembed.core.model.ModelDirectory;
 import io.jembed.weights.SafetensorsReader;
 
-/** {@code jembed model list|info|import} and {@code --model NAME|DIR} on the real catalogue models. */
+/** {@code jembed model list|info|setup|import} and {@code --model NAME|DIR} on the real catalogue models. */
 class ModelCommandTest {
 
     @TempDir
@@ -130,5 +134,46 @@ class ModelCommandTest {
                 tokenizer.toString(), "--pooling", "cls", "--output", dir.resolve("y").toString());
         assertEquals(1, notOnnx.code());
         assertFalse(Files.exists(dir.resolve("y")), "a failed import leaves no directory");
+    }
+
+    /**
+     * Defect 5b: a set-up from a jar whose export parses but whose tokenizer.json does not failed after
+     * taking its lock, and left {@code .new2.lock} beside the directory it did not write. A failed
+     * set-up, and a successful one, leave nothing in the parent but the model directory.
+     */
+    @Test
+    void setupFromJarLeavesNoLockFileBehind() throws IOException {
+        Path jar = Requirements.defaultModelArtifact();
+        ModelCatalog.Entry entry = ModelCatalog.defaultEntry();
+        Path badJar = dir.resolve("bad-tokenizer.jar");
+        try (ZipFile zip = new ZipFile(jar.toFile());
+             ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(badJar))) {
+            out.setLevel(Deflater.NO_COMPRESSION); // 90 MB of ONNX: copy it, do not compress it again
+            out.putNextEntry(new ZipEntry(entry.onnxEntry()));
+            try (InputStream in = zip.getInputStream(zip.getEntry(entry.onnxEntry()))) {
+                in.transferTo(out);
+            }
+            out.putNextEntry(new ZipEntry(entry.tokenizerEntry()));
+            out.write("not json".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        Path parent = Files.createDirectory(dir.resolve("models"));
+        Path target = parent.resolve("new2");
+
+        CliRun failed = CliRun.run("model", "setup", entry.name(), "--model", target.toString(), "--from-jar",
+                badJar.toString());
+        assertEquals(1, failed.code(), failed.err());
+        assertTrue(failed.err().contains("tokenizer.json: expected JSON, found a parse error"), failed.err());
+        assertEquals(List.of(), entries(parent), "a failed set-up leaves nothing in " + parent);
+
+        CliRun done = CliRun.run("model", "setup", entry.name(), "--model", target.toString(), "--from-jar",
+                jar.toString());
+        assertEquals(0, done.code(), done.err());
+        assertEquals(List.of("new2"), entries(parent), "a set-up leaves only its model directory in " + parent);
+    }
+
+    private static List<String> entries(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 }

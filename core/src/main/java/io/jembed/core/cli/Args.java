@@ -11,13 +11,17 @@ import java.util.Set;
 
 /**
  * The words after the command name: options ({@code --name value}, {@code --name=value},
- * {@code -k 3}), switches ({@code --append}) and positional arguments. A command declares its
- * switches up front so that {@code --append "some text"} is not read as an option value; every
- * option it reads is marked used, and {@link #finish()} rejects the ones nobody read.
+ * {@code -k 3}), switches ({@code --append}) and positional arguments. A command declares both
+ * kinds up front: only then can a word after an unknown {@code --name} be known to be a positional
+ * rather than that option's value, so an unknown name is refused while parsing. Every option a
+ * command reads is marked used, and {@link #finish()} rejects declared ones its run did not read
+ * (an option of another sub-command, say).
  */
 public final class Args {
 
     private final String command;
+    private final Set<String> switchNames;
+    private final Set<String> optionNames;
     private final Map<String, List<String>> options = new LinkedHashMap<>();
     private final Set<String> switches = new HashSet<>();
     private final List<String> positionals = new ArrayList<>();
@@ -25,15 +29,19 @@ public final class Args {
     /** How each option was written ("-n", "--treads"), so messages name what the user typed. */
     private final Map<String, String> spelled = new LinkedHashMap<>();
 
-    private Args(String command) {
+    private Args(String command, Set<String> switchNames, Set<String> optionNames) {
         this.command = command;
+        this.switchNames = Set.copyOf(switchNames);
+        this.optionNames = Set.copyOf(optionNames);
     }
 
     /**
      * @param switchNames options that take no value, without dashes (e.g. "append", "json")
+     * @param optionNames options that take a value, without dashes, short aliases included (e.g. "k")
+     * @throws CliException (usage) for a name in neither set, named as typed
      */
-    public static Args parse(String command, String[] words, Set<String> switchNames) {
-        Args args = new Args(command);
+    public static Args parse(String command, String[] words, Set<String> switchNames, Set<String> optionNames) {
+        Args args = new Args(command, switchNames, optionNames);
         boolean onlyPositionals = false;
         for (int i = 0; i < words.length; i++) {
             String word = words[i];
@@ -55,7 +63,11 @@ public final class Args {
             if (name.isEmpty()) {
                 throw CliException.usage(command + ": '" + word + "' is not an option");
             }
-            args.spelled.putIfAbsent(name, (word.startsWith("--") ? "--" : "-") + name);
+            String spelled = (word.startsWith("--") ? "--" : "-") + name;
+            args.spelled.putIfAbsent(name, spelled);
+            if (!switchNames.contains(name) && !optionNames.contains(name)) {
+                throw unknown(command, spelled);
+            }
             if (switchNames.contains(name)) {
                 if (value != null) {
                     throw CliException.usage(command + ": --" + name + " takes no value, found '" + value + "'");
@@ -74,6 +86,31 @@ public final class Args {
         return args;
     }
 
+    /** The option names of several groups (a command's own and the shared ones it reads), as one set. */
+    @SafeVarargs
+    public static Set<String> names(Set<String>... groups) {
+        Set<String> all = new HashSet<>();
+        for (Set<String> group : groups) {
+            all.addAll(group);
+        }
+        return Set.copyOf(all);
+    }
+
+    /**
+     * A command reading a name it did not declare is a bug (the parser would refuse that name from
+     * the user), so it fails on every run of that path, not only when someone passes the option.
+     */
+    private void declared(String name, Set<String> names, String kind) {
+        if (!names.contains(name)) {
+            throw new IllegalStateException(command + " reads --" + name + " but does not declare it as a " + kind
+                    + " (Command.switches() and options())");
+        }
+    }
+
+    private static CliException unknown(String command, String spelled) {
+        return CliException.usage(command + ": unknown option " + spelled + " (see 'jembed " + command + " --help')");
+    }
+
     private static boolean isNumber(String word) {
         return word.length() > 1 && (Character.isDigit(word.charAt(1)) || word.charAt(1) == '.');
     }
@@ -83,6 +120,7 @@ public final class Args {
     }
 
     public boolean flag(String name) {
+        declared(name, switchNames, "switch");
         used.add(name);
         return switches.contains(name);
     }
@@ -91,6 +129,7 @@ public final class Args {
         String found = null;
         String foundName = null;
         for (String name : names) {
+            declared(name, optionNames, "option");
             used.add(name);
             List<String> values = options.get(name);
             if (values != null && values.size() > 1) {
@@ -110,6 +149,7 @@ public final class Args {
 
     /** Every value of an option that may be repeated ({@code --prompt a=x --prompt b=y}), in order. */
     public List<String> all(String name) {
+        declared(name, optionNames, "option");
         used.add(name);
         return List.copyOf(options.getOrDefault(name, List.of()));
     }
@@ -178,12 +218,14 @@ public final class Args {
         return positionals;
     }
 
-    /** Rejects options that no one read, so a typo such as --treads does not pass silently. */
+    /**
+     * Rejects options given but not read by this run: declared by the command, yet meaningless on
+     * this path ({@code model list --onnx x}), so they do not pass silently.
+     */
     public void finish() {
         for (String name : spelled.keySet()) {
             if (!used.contains(name)) {
-                throw CliException.usage(command + ": unknown option " + spelled.get(name) + " (see 'jembed " + command
-                        + " --help')");
+                throw unknown(command, spelled.get(name));
             }
         }
     }

@@ -22,6 +22,13 @@ public interface Command {
     }
 
     /**
+     * Options of this command that take a value (without dashes, short aliases such as "k"
+     * included): every name its run reads, and the ones {@link #usage()} lists. No default, so a
+     * new command cannot forget them and have every option refused.
+     */
+    java.util.Set<String> options();
+
+    /**
      * Runs the command.
      *
      * @return the process exit code (0 on success)

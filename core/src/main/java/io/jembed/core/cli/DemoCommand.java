@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -33,6 +34,11 @@ final class DemoCommand implements Command {
     @Override
     public String summary() {
         return "similarity of three sentences, then semantic search over a bundled corpus";
+    }
+
+    @Override
+    public Set<String> options() {
+        return ModelOptions.NAMES;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.jembed.core.cli;
 import com.fasterxml.jackson.core.JsonGenerator;
 
 import java.util.List;
+import java.util.Set;
 
 import io.jembed.core.EmbedRequest;
 import io.jembed.core.EmbedResult;
@@ -26,6 +27,12 @@ final class EmbedCommand implements Command {
     @Override
     public String summary() {
         return "embed texts from JSONL or plain text into JSONL vectors";
+    }
+
+    @Override
+    public Set<String> options() {
+        return Args.names(Set.of("input", "output", "truncate"), TextInput.Options.names(true), PromptOptions.NAMES,
+                ModelOptions.NAMES);
     }
 
     @Override

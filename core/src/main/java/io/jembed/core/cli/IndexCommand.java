@@ -48,6 +48,12 @@ final class IndexCommand implements Command {
     }
 
     @Override
+    public Set<String> options() {
+        return Args.names(Set.of("input", "output", "quantize"), TextInput.Options.names(true), PromptOptions.NAMES,
+                ModelOptions.NAMES);
+    }
+
+    @Override
     public String usage() {
         return """
                 usage: jembed index --input FILE|- --output DIR [options]

@@ -79,7 +79,7 @@ public final class Main {
             return 0;
         }
         try {
-            Args args = Args.parse(command.name(), rest, command.switches());
+            Args args = Args.parse(command.name(), rest, command.switches(), command.options());
             return command.run(args, cli);
         } catch (CliException e) {
             report(cli, command, e.getMessage(), e);

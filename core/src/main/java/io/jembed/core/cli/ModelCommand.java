@@ -39,6 +39,13 @@ final class ModelCommand implements Command {
     }
 
     @Override
+    public Set<String> options() {
+        // One set for every sub-command; finish() refuses those a sub-command does not read (model list --onnx).
+        return Set.of("model", "from-jar", "onnx", "tokenizer", "output", "pooling", "max-seq-length", "heads", "prompt",
+                "default-prompt");
+    }
+
+    @Override
     public String usage() {
         StringBuilder names = new StringBuilder();
         for (ModelCatalog.Entry entry : ModelCatalog.entries()) {

@@ -1,6 +1,7 @@
 package io.jembed.core.cli;
 
 import java.io.IOException;
+import java.util.Set;
 
 import io.jembed.core.Embedder;
 
@@ -20,6 +21,9 @@ final class ModelOptions {
               --batch-size N     most texts per forward pass (default: as many as the token budget holds)
               --max-batch-tokens N  most tokens per forward pass (default 16384, as TEI); bounds memory
               --max-length N     tokens per text incl. [CLS]/[SEP] (default: the model's max_seq_length)""";
+
+    /** The options {@link #load} and {@link Cli#modelDir(Args)} read, as {@link #USAGE} lists them. */
+    static final Set<String> NAMES = Set.of("model", "threads", "batch-size", "max-batch-tokens", "max-length");
 
     private ModelOptions() {
     }

@@ -1,6 +1,7 @@
 package io.jembed.core.cli;
 
 import java.util.Optional;
+import java.util.Set;
 
 import io.jembed.core.model.Prompt;
 import io.jembed.core.model.Prompts;
@@ -11,6 +12,9 @@ final class PromptOptions {
     static final String USAGE = """
               --prompt-name NAME one of the model's prompts (config_sentence_transformers.json)
               --prompt TEXT      a literal prompt prepended to every text ("" for none)""";
+
+    /** The options {@link #read} reads. */
+    static final Set<String> NAMES = Set.of("prompt-name", "prompt");
 
     private PromptOptions() {
     }

@@ -42,6 +42,12 @@ final class SearchCommand implements Command {
     }
 
     @Override
+    public Set<String> options() {
+        return Args.names(Set.of("index", "k", "queries", "output"), TextInput.Options.names(false), PromptOptions.NAMES,
+                ModelOptions.NAMES);
+    }
+
+    @Override
     public String usage() {
         return """
                 usage: jembed search --index DIR [-k 3] [--json] [--output FILE] "question"

@@ -4,6 +4,7 @@ import java.net.BindException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.Set;
 
 import io.jembed.core.Embedder;
 import io.jembed.core.index.IndexStore;
@@ -26,6 +27,12 @@ final class ServeCommand implements Command {
     @Override
     public String summary() {
         return "HTTP server: TEI and OpenAI embedding routes, search, metrics, a search page";
+    }
+
+    @Override
+    public Set<String> options() {
+        return Args.names(Set.of("index", "host", "port", "max-client-batch-size", "max-concurrent-requests",
+                "payload-limit", "api-key", "cors-allow-origin", "auto-truncate"), ModelOptions.NAMES);
     }
 
     @Override

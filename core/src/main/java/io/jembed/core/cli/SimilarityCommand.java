@@ -3,6 +3,7 @@ package io.jembed.core.cli;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 import io.jembed.core.Embedder;
 import io.jembed.core.index.Similarity;
@@ -18,6 +19,11 @@ final class SimilarityCommand implements Command {
     @Override
     public String summary() {
         return "cosine similarity matrix of sentences";
+    }
+
+    @Override
+    public Set<String> options() {
+        return ModelOptions.NAMES;
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -52,6 +53,12 @@ public final class TextInput implements Closeable {
 
         public Options(Format format, String idField, String textField, OnError onError) {
             this(format, idField, textField, onError, false);
+        }
+
+        /** The options {@link #read(Args, boolean)} reads, for a command's {@link Command#options()}. */
+        static Set<String> names(boolean withFormat) {
+            return withFormat ? Set.of("format", "id-field", "text-field", "on-error")
+                    : Set.of("id-field", "text-field", "on-error");
         }
 
         /** Reads the options from args; {@code withFormat} false means JSONL only. */

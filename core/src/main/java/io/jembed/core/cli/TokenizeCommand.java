@@ -3,6 +3,7 @@ package io.jembed.core.cli;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 
@@ -33,6 +34,13 @@ final class TokenizeCommand implements Command {
     @Override
     public String summary() {
         return "tokenize texts from JSONL into ids, tokens and offsets";
+    }
+
+    @Override
+    public Set<String> options() {
+        // The tokenizer alone: --model and --max-length, not the encoder's threads and batches.
+        return Args.names(Set.of("input", "output", "offsets", "model", "max-length"), TextInput.Options.names(true),
+                PromptOptions.NAMES);
     }
 
     @Override

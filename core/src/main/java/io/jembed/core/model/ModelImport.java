@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,10 +109,9 @@ public final class ModelImport {
                 : imported.inferConfig();
         Path parent = dir.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path lockPath = parent.resolve("." + dir.getFileName() + ".lock");
-        // Two processes setting up one model at once (parallel test forks, two shells) must not race.
-        try (FileChannel lockFile = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = lockFile.lock()) {
+        // Two processes setting up one model at once (parallel test forks, two shells) must not race;
+        // the lock file goes when the lock is released, whether the import succeeded or not.
+        try (LockFile _ = LockFile.acquire(parent.resolve("." + dir.getFileName() + ".lock"))) {
             if (Files.exists(dir) && !force) {
                 if (ModelCatalog.isPrepared(dir)) {
                     return; // another process finished it while this one waited for the lock
