@@ -23,6 +23,7 @@ final class CompactCommand implements Command {
         return "merge an index's segments, dropping deleted documents";
     }
 
+    @Override
     public Set<String> options() {
         return Set.of("index", "threads");
     }
@@ -32,8 +33,8 @@ final class CompactCommand implements Command {
         return """
                 usage: jembed compact --index DIR
 
-                Rewrites the index as one segment holding only its live documents: each --append or
-                --upsert adds a segment, and deleted or replaced documents keep their vectors on disk
+                Rewrites the index as one segment holding only its live documents: each index append or
+                upsert adds a segment, and deleted or replaced documents keep their vectors on disk
                 until compacted. Searches give the same results before and after. Safe to interrupt:
                 the previous state stays until the new manifest is in place.
 

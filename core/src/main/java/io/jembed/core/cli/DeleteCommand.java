@@ -33,6 +33,7 @@ final class DeleteCommand implements Command {
         return "remove documents from an index by id";
     }
 
+    @Override
     public Set<String> options() {
         return Set.of("index", "ids", "threads");
     }

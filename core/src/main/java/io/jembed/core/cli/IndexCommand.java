@@ -49,7 +49,7 @@ final class IndexCommand implements Command {
 
     @Override
     public Set<String> options() {
-        return Args.names(Set.of("input", "output", "quantize"), TextInput.Options.names(true), PromptOptions.NAMES,
+        return Args.names(Set.of("input", "output", "quantize", "truncate", "chunk-tokens", "chunk-overlap"), TextInput.Options.names(true), PromptOptions.NAMES,
                 ModelOptions.NAMES);
     }
 

@@ -42,7 +42,7 @@ class CommandOptionsTest {
     @Test
     void everyCommandIsChecked() {
         List<String> names = Main.commands().stream().map(Command::name).toList();
-        assertEquals(List.of("demo", "embed", "tokenize", "similarity", "index", "search", "serve", "model"), names);
+        assertEquals(List.of("demo", "embed", "tokenize", "similarity", "index", "delete", "compact", "search", "serve", "model"), names);
     }
 
     @Test
