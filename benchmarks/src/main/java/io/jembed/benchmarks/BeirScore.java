@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * BeirScore --qrels qrels/test.tsv --queries queries.jsonl --select-queries OUT.jsonl   # the judged queries
  * BeirScore --qrels qrels/test.tsv --run hits.jsonl [--k 10]                            # nDCG@k, recall@k
  * BeirScore --reference exact.jsonl --run approx.jsonl [--k 10]     # recall@k of one run against another's top k
+ * BeirScore --squad-qrels questions.jsonl --output qrels.tsv        # SQuAD: each question's own paragraph
  * </pre>
  *
  * nDCG@k as BEIR computes it with pytrec_eval: gain = relevance grade, discount log2(rank + 1),
@@ -33,14 +34,20 @@ public final class BeirScore {
     static final String USAGE = """
             usage: BeirScore --qrels TSV --queries JSONL --select-queries OUT
                    BeirScore --qrels TSV --run HITS.jsonl [--k 10]
-                   BeirScore --reference HITS.jsonl --run HITS.jsonl [--k 10]""";
+                   BeirScore --reference HITS.jsonl --run HITS.jsonl [--k 10]
+                   BeirScore --squad-qrels QUESTIONS.jsonl --output TSV""";
 
     private BeirScore() {
     }
 
     public static void main(String[] args) throws Exception {
-        ToolArgs.run("BeirScore", USAGE, List.of("--qrels", "--queries", "--select-queries", "--run", "--k", "--reference"),
+        ToolArgs.run("BeirScore", USAGE, List.of("--qrels", "--queries", "--select-queries", "--run", "--k", "--reference",
+                        "--squad-qrels", "--output"),
                 args, flags -> {
+                    if (flags.present("--squad-qrels")) {
+                        squadQrels(flags.requiredPath("--squad-qrels"), flags.requiredPath("--output"));
+                        return 0;
+                    }
                     int k = flags.integer("--k", 10, 1);
                     if (flags.present("--reference")) {
                         // Another run's top k as the relevant set: recall@k is the overlap of the two.
@@ -86,6 +93,27 @@ public final class BeirScore {
             }
         }
         return qrels;
+    }
+
+    /** SQuAD's questions as qrels: question qid relevant (grade 1) to its paragraph pid. */
+    static void squadQrels(Path questions, Path output) throws IOException {
+        List<String[]> pairs = new ArrayList<>();
+        try (JsonLines in = JsonLines.open(questions)) {
+            for (JsonLines.Line line = in.next(); line != null; line = in.next()) {
+                JsonNode qid = line.object().get("qid");
+                JsonNode pid = line.object().get("pid");
+                if (qid == null || pid == null) {
+                    throw new IOException(in.where() + ": expected \"qid\" and \"pid\" fields, found "
+                            + line.object().properties().stream().map(Map.Entry::getKey).toList());
+                }
+                pairs.add(new String[] {id(qid), id(pid)});
+            }
+        }
+        StringBuilder tsv = new StringBuilder("query-id\tcorpus-id\tscore\n");
+        for (String[] pair : pairs) {
+            tsv.append(pair[0]).append('\t').append(pair[1]).append("\t1\n");
+        }
+        Files.writeString(output, tsv, StandardCharsets.UTF_8);
     }
 
     /** Writes the queries that have judgments, in the queries file's order. */

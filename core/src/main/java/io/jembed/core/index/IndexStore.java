@@ -786,35 +786,28 @@ public final class IndexStore implements AutoCloseable {
     }
 
     private SegmentData segmentOfDocument(int position) {
-        int lo = 0;
-        int hi = segments.size() - 1;
-        while (lo < hi) {
-            int mid = (lo + hi + 1) >>> 1;
-            if (segments.get(mid).firstDocument <= position) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        // Empty segments share their first document with the next: take the one that holds it.
-        while (position - segments.get(lo).firstDocument >= segments.get(lo).documentCount()) {
-            lo++;
-        }
-        return segments.get(lo);
+        return segmentHolding(position, segment -> segment.firstDocument, SegmentData::documentCount);
     }
 
     private SegmentData segmentOfRow(int row) {
+        return segmentHolding(row, segment -> segment.firstRow, SegmentData::rowCount);
+    }
+
+    /** The segment whose [first, first + count) holds {@code at}: a binary search on the firsts. */
+    private SegmentData segmentHolding(int at, java.util.function.ToIntFunction<SegmentData> first,
+                                       java.util.function.ToIntFunction<SegmentData> count) {
         int lo = 0;
         int hi = segments.size() - 1;
         while (lo < hi) {
             int mid = (lo + hi + 1) >>> 1;
-            if (segments.get(mid).firstRow <= row) {
+            if (first.applyAsInt(segments.get(mid)) <= at) {
                 lo = mid;
             } else {
                 hi = mid - 1;
             }
         }
-        while (row - segments.get(lo).firstRow >= segments.get(lo).rowCount()) {
+        // Empty segments share their first position with the next: take the one that holds it.
+        while (at - first.applyAsInt(segments.get(lo)) >= count.applyAsInt(segments.get(lo))) {
             lo++;
         }
         return segments.get(lo);

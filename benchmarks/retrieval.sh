@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# SciFact retrieval through jembed's own CLI: whole documents (cut at the model's max length) against
-# documents in overlapping windows, and float32 against int8 vectors.
+# Retrieval figures through jembed's own CLI: whole documents (cut at the model's max length) against
+# documents in overlapping windows, and float32 against int8 vectors, on BEIR SciFact or SQuAD v1.1 dev.
 #
-#   benchmarks/scifact-chunks.sh [--model all-MiniLM-L6-v2] [--chunk-tokens N] [--chunk-overlap M]
-#                                [--threads 2] [--runs whole,int8,chunks] [--work DIR] [--no-build]
+#   benchmarks/retrieval.sh [--dataset scifact|squad] [--model all-MiniLM-L6-v2] [--chunk-tokens N]
+#                           [--chunk-overlap M] [--threads 2] [--runs whole,int8,chunks] [--work DIR] [--no-build]
 #
-# Reads ../shared/data/beir-scifact (5,183 abstracts, 300 judged test queries). Builds, with the same
-# jar copy throughout (so a rebuild meanwhile cannot change what is measured):
-#   whole:   jembed index --id-field _id --text-field title,text          (titles and abstracts joined, as BEIR)
+# Reads ../shared/data: scifact = beir-scifact (5,183 abstracts, titles and abstracts joined as BEIR does,
+# the 300 judged test queries, graded qrels); squad = squad-v1.1-dev (2,067 paragraphs, 10,570 questions,
+# each relevant to its own paragraph). Builds, with one jar copy throughout (so a rebuild meanwhile
+# cannot change what is measured):
+#   whole:   jembed index                               (texts past the max length cut, as by default)
 #   int8:    the same with --quantize int8
 #   chunks:  the same with --chunk-tokens N --chunk-overlap M (default: the model's largest window, half of it)
-# then `jembed search --queries` (k = 10) on each and BeirScore's nDCG@10 and recall@10 against the
-# test qrels; for int8 also recall@10 of its ids against float32's (the top 10 kept). Prints one table;
-# every index and output is deleted at exit unless --work DIR is given.
+# then `jembed search --queries` (k = 10) on each and BeirScore's nDCG@10 and recall@10; for int8 also
+# recall@10 of its ids against float32's top 10. Prints one table; every index and output is deleted at
+# exit unless --work DIR is given.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DATA="$ROOT/../shared/data/beir-scifact"
+DATASET="scifact"
 MODEL="all-MiniLM-L6-v2"
 CHUNK_TOKENS=""
 CHUNK_OVERLAP=""
@@ -25,11 +27,12 @@ WORK=""
 RUNS="whole,int8,chunks"
 BUILD=true
 
-say() { printf 'scifact-chunks: %s\n' "$*" >&2; }
+say() { printf 'retrieval: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 usage() { sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2; }
 while [ $# -gt 0 ]; do
   case "$1" in
+    --dataset) DATASET="${2:?--dataset needs a value}"; shift 2 ;;
     --model) MODEL="${2:?--model needs a value}"; shift 2 ;;
     --chunk-tokens) CHUNK_TOKENS="${2:?--chunk-tokens needs a value}"; shift 2 ;;
     --chunk-overlap) CHUNK_OVERLAP="${2:?--chunk-overlap needs a value}"; shift 2 ;;
@@ -41,7 +44,16 @@ while [ $# -gt 0 ]; do
     *) say "unknown argument '$1'"; usage; exit 2 ;;
   esac
 done
-[ -f "$DATA/corpus.jsonl" ] || die "expected the SciFact corpus at $DATA/corpus.jsonl, found none (see ../shared/data)"
+case "$DATASET" in
+  scifact)
+    DATA="$ROOT/../shared/data/beir-scifact"; CORPUS="$DATA/corpus.jsonl"
+    FIELDS=(--id-field _id --text-field title,text); QUERY_FIELDS=(--id-field _id --text-field text) ;;
+  squad)
+    DATA="$ROOT/../shared/data/squad-v1.1-dev"; CORPUS="$DATA/paragraphs.jsonl"
+    FIELDS=(--id-field pid --text-field context); QUERY_FIELDS=(--id-field qid --text-field question) ;;
+  *) say "--dataset: expected scifact or squad, found '$DATASET'"; exit 2 ;;
+esac
+[ -f "$CORPUS" ] || die "expected the $DATASET corpus at $CORPUS, found none (see ../shared/data)"
 
 # The launcher's JDK and JVM flags: it prints nothing for --version once the jar is built.
 "$ROOT/jembed" --version >/dev/null || die "the launcher could not build or run jembed"
@@ -55,11 +67,12 @@ done
 FLAGS=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx4g -Xss4m)
 
 if $BUILD; then
-  (cd "$ROOT" && mvn -B -q -Dmaven.test.skip=true -pl benchmarks -am package) >/dev/null 2>&1 \
+  # Maven must run on that JDK too: a new user's shell has java 17 first, which the build refuses.
+  (cd "$ROOT" && JAVA_HOME="$(dirname "$(dirname "$JAVA")")" mvn -B -q -Dmaven.test.skip=true -pl benchmarks -am package) >/dev/null 2>&1 \
     || die "building the benchmarks jar failed (run: mvn -B -Dmaven.test.skip=true -pl benchmarks -am package)"
 fi
 if [ -z "$WORK" ]; then
-  WORK="$(mktemp -d "${TMPDIR:-/tmp}/jembed-scifact.XXXXXX")"
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/jembed-retrieval.XXXXXX")"
   trap 'rm -rf "$WORK"' EXIT
 else
   mkdir -p "$WORK" || die "cannot create --work $WORK"
@@ -69,9 +82,15 @@ cp "$ROOT/benchmarks/target/benchmarks.jar" "$JAR" || die "no benchmarks jar; dr
 jembed() { "$JAVA" "${FLAGS[@]}" -cp "$JAR" io.jembed.core.cli.Main "$@" 2> >(grep -v '^WARNING: Using incubator' >&2); }
 score() { "$JAVA" -cp "$JAR" io.jembed.benchmarks.BeirScore "$@"; }
 
-QRELS="$DATA/qrels/test.tsv"
-score --qrels "$QRELS" --queries "$DATA/queries.jsonl" --select-queries "$WORK/queries.jsonl" || exit 1
-COMMON=(--input "$DATA/corpus.jsonl" --id-field _id --text-field title,text --model "$MODEL" --threads "$THREADS")
+if [ "$DATASET" = scifact ]; then
+  QRELS="$DATA/qrels/test.tsv"
+  score --qrels "$QRELS" --queries "$DATA/queries.jsonl" --select-queries "$WORK/queries.jsonl" || exit 1
+else
+  QRELS="$WORK/qrels.tsv"
+  score --squad-qrels "$DATA/questions.jsonl" --output "$QRELS" || exit 1
+  cp "$DATA/questions.jsonl" "$WORK/queries.jsonl"
+fi
+COMMON=(--input "$CORPUS" "${FIELDS[@]}" --model "$MODEL" --threads "$THREADS")
 if [ -z "$CHUNK_TOKENS" ]; then
   # The largest window the model takes: its max length less [CLS] and [SEP] (no document prompt for
   # all-MiniLM-L6-v2 and bge; e5's "passage: " costs 3 more, which index refuses with the figure).
@@ -86,7 +105,7 @@ run() { # name, index options...
   start=$(date +%s.%N)
   jembed index "${COMMON[@]}" --output "$WORK/$name" "$@" || die "index $name failed"
   end=$(date +%s.%N)
-  jembed search --index "$WORK/$name" --queries "$WORK/queries.jsonl" --id-field _id -k 10 \
+  jembed search --index "$WORK/$name" --queries "$WORK/queries.jsonl" "${QUERY_FIELDS[@]}" -k 10 \
     --output "$WORK/$name.hits.jsonl" --threads "$THREADS" || die "search $name failed"
   printf '%-34s %s  index %.0f s\n' "$name $*" "$(score --qrels "$QRELS" --run "$WORK/$name.hits.jsonl")" \
     "$(echo "$end - $start" | bc)" >> "$WORK/table.txt"
@@ -99,5 +118,5 @@ wanted chunks && run chunks --chunk-tokens "$CHUNK_TOKENS" --chunk-overlap "$CHU
 # int8 against float32: how many of float32's top 10 the int8 index (scan + exact re-scoring) keeps.
 [ -f "$WORK/whole.hits.jsonl" ] && [ -f "$WORK/int8.hits.jsonl" ] && score --reference "$WORK/whole.hits.jsonl" --run "$WORK/int8.hits.jsonl" \
   | sed 's/^/int8 top 10 vs float32 top 10: /' >> "$WORK/table.txt"
-say "$MODEL on $(lscpu | sed -n 's/^Model name: *//p'), $THREADS threads:"
+say "$DATASET, $MODEL on $(lscpu | sed -n 's/^Model name: *//p'), $THREADS threads:"
 cat "$WORK/table.txt"
