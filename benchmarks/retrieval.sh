@@ -94,7 +94,7 @@ COMMON=(--input "$CORPUS" "${FIELDS[@]}" --model "$MODEL" --threads "$THREADS")
 if [ -z "$CHUNK_TOKENS" ]; then
   # The largest window the model takes: its max length less [CLS] and [SEP] (no document prompt for
   # all-MiniLM-L6-v2 and bge; e5's "passage: " costs 3 more, which index refuses with the figure).
-  MAX=$(jembed model list 2>/dev/null | awk -v m="$MODEL" '$1 == m { print $6 }')
+  MAX=$(jembed model list 2>/dev/null | awk -v m="$MODEL" '$1 == m { print $5 }')
   CHUNK_TOKENS=$(( ${MAX:-256} - 2 ))
 fi
 CHUNK_OVERLAP="${CHUNK_OVERLAP:-$(( CHUNK_TOKENS / 2 ))}"
