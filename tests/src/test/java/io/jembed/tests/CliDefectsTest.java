@@ -45,10 +45,7 @@ class CliDefectsTest {
     }
 
     static CliRun run(String... words) {
-        List<String> all = new ArrayList<>(List.of(words));
-        all.add("--model");
-        all.add(model.toString());
-        return CliRun.run(all.toArray(String[]::new));
+        return CliRun.withModel(model, words);
     }
 
     /** Item 2: outputs get the permissions of any new file here (0644 under umask 0022), not 0600. */

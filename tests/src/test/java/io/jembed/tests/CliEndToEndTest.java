@@ -52,10 +52,7 @@ class CliEndToEndTest {
     }
 
     static CliRun run(String... words) {
-        List<String> all = new ArrayList<>(List.of(words));
-        all.add("--model");
-        all.add(model.toString());
-        return CliRun.run(all.toArray(String[]::new));
+        return CliRun.withModel(model, words);
     }
 
     static Path write(String name, String content) throws IOException {

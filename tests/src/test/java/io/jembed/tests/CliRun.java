@@ -17,4 +17,12 @@ record CliRun(int code, String out, String err) {
                 new PrintStream(err, true, StandardCharsets.UTF_8), false, false));
         return new CliRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
+
+    /** {@link #run} with {@code --model DIR} appended, as the end-to-end tests run every command. */
+    static CliRun withModel(java.nio.file.Path model, String... words) {
+        String[] all = java.util.Arrays.copyOf(words, words.length + 2);
+        all[words.length] = "--model";
+        all[words.length + 1] = model.toString();
+        return run(all);
+    }
 }

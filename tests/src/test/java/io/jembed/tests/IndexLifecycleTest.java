@@ -39,10 +39,7 @@ class IndexLifecycleTest {
     }
 
     static CliRun run(String... words) {
-        List<String> all = new ArrayList<>(List.of(words));
-        all.add("--model");
-        all.add(model.toString());
-        return CliRun.run(all.toArray(String[]::new));
+        return CliRun.withModel(model, words);
     }
 
     static Path corpus(String name, String lines) throws IOException {

@@ -100,18 +100,11 @@ public final class IndexStore implements AutoCloseable {
         private static final long serialVersionUID = 1L;
         private final String id;
         private final int index;
-        private final boolean inIndex;
 
-        DuplicateIdException(String id, int index, boolean inIndex, String detail) {
+        DuplicateIdException(String id, int index, String detail) {
             super("document id " + quote(id) + ": " + detail);
             this.id = id;
             this.index = index;
-            this.inIndex = inIndex;
-        }
-
-        /** Whether the id is in the saved index (else it was given earlier in what is being added). */
-        public boolean inIndex() {
-            return inIndex;
         }
 
         /** The id, as text. */
@@ -521,12 +514,12 @@ public final class IndexStore implements AutoCloseable {
                 List<Integer> present = livePositions(keyMap, id);
                 if (duplicates == Duplicates.REFUSE) {
                     if (earlier != null) {
-                        throw new DuplicateIdException(id, i, false, "given twice (also at " + (earlier + 1)
+                        throw new DuplicateIdException(id, i, "given twice (also at " + (earlier + 1)
                                 + " of the " + documents.size() + " documents added together)");
                     }
                     if (!present.isEmpty()) {
                         boolean saved = present.get(0) < documentsInSegments;
-                        throw new DuplicateIdException(id, i, saved, saved
+                        throw new DuplicateIdException(id, i, saved
                                 ? "already in the index (position " + present.get(0) + ")"
                                 : "added earlier and not yet saved (position " + present.get(0) + ")");
                     }
