@@ -57,6 +57,36 @@ class ReadmeExampleTest {
         assertEquals(matcher.group(2), out.toString(StandardCharsets.UTF_8), "README example output");
     }
 
+    static final Pattern HNSW_EXAMPLE = Pattern.compile("<!-- example: HnswExample\\.java -->\\s*```java\\n(.*?)```"
+            + ".*?<!-- output: HnswExample -->\\s*```text\\n(.*?)```", Pattern.DOTALL);
+
+    /** The hnsw example: the type found on the class path (jembed-lucene, as in the runnable jar), a filter. */
+    @Test
+    void hnswExampleCompilesAndPrintsWhatTheReadmeShows(@TempDir Path dir) throws Exception {
+        Requirements.defaultModel();
+        Matcher matcher = HNSW_EXAMPLE.matcher(Files.readString(Path.of("..", "README.md")));
+        assertTrue(matcher.find(), "README.md: expected a block marked <!-- example: HnswExample.java --> "
+                + "followed by its <!-- output: HnswExample --> block");
+        Path source = Files.writeString(dir.resolve("HnswExample.java"), matcher.group(1));
+        JavaCompiler compiler = ToolProvider.getSystemJavaCompiler();
+        StringWriter diagnostics = new StringWriter();
+        boolean compiled = compiler.getTask(diagnostics, null, null,
+                List.of("-d", dir.toString(), "-cp", System.getProperty("java.class.path")), null,
+                compiler.getStandardFileManager(null, null, StandardCharsets.UTF_8).getJavaFileObjects(source)).call();
+        assertTrue(compiled, "README hnsw example does not compile:\n" + diagnostics);
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            loader.loadClass("HnswExample").getMethod("main", String[].class)
+                    .invoke(null, (Object) new String[] {dir.resolve("index").toString()});
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(matcher.group(2), out.toString(StandardCharsets.UTF_8), "README hnsw example output");
+        assertTrue(Files.isDirectory(dir.resolve("index").resolve("index.1")), "the graph was written");
+    }
+
     static final Pattern CLIENT_EXAMPLE = Pattern.compile(
             "<!-- example: ServerClientExample\\.java -->\\s*```java\\n(.*?)```", Pattern.DOTALL);
 

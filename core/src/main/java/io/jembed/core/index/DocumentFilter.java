@@ -56,6 +56,27 @@ public final class DocumentFilter {
         return new DocumentFilter(Collections.unmodifiableMap(frozen));
     }
 
+    /**
+     * A filter from field names to the values accepted for each (as an HTTP request's
+     * {@code "filter": {"lang": ["en", "de"], "year": 2020}} gives them).
+     *
+     * @throws IllegalArgumentException for no field, an empty field name, or a field with no value
+     */
+    public static DocumentFilter of(Map<String, List<String>> values) {
+        if (values.isEmpty()) {
+            throw new IllegalArgumentException("filter: expected at least one field, found none");
+        }
+        Map<String, Set<String>> accepted = new LinkedHashMap<>();
+        values.forEach((field, texts) -> {
+            if (field.isEmpty() || texts.isEmpty()) {
+                throw new IllegalArgumentException("filter: expected a field name and at least one value, found "
+                        + (field.isEmpty() ? "an empty field name" : "no value for '" + field + "'"));
+            }
+            accepted.put(field, Collections.unmodifiableSet(new LinkedHashSet<>(texts)));
+        });
+        return new DocumentFilter(Collections.unmodifiableMap(accepted));
+    }
+
     /** The fields named, in the order given. */
     public Set<String> fields() {
         return accepted.keySet();
