@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Retrieval figures through jembed's own CLI: whole documents (cut at the model's max length) against
-# documents in overlapping windows, and float32 against int8 vectors, on BEIR SciFact or SQuAD v1.1 dev.
+# documents in overlapping windows, float32 against int8 vectors, and the flat index against hnsw, on
+# BEIR SciFact or SQuAD v1.1 dev.
 #
 #   benchmarks/retrieval.sh [--dataset scifact|squad] [--model all-MiniLM-L6-v2] [--chunk-tokens N]
-#                           [--chunk-overlap M] [--threads 2] [--runs whole,int8,chunks] [--work DIR] [--no-build]
+#                           [--chunk-overlap M] [--threads 2] [--runs whole,int8,chunks,hnsw] [--ef 50,100,200]
+#                           [--work DIR] [--no-build]
 #
 # Reads ../shared/data: scifact = beir-scifact (5,183 abstracts, titles and abstracts joined as BEIR does,
 # the 300 judged test queries, graded qrels); squad = squad-v1.1-dev (2,067 paragraphs, 10,570 questions,
@@ -12,8 +14,10 @@
 #   whole:   jembed index                               (texts past the max length cut, as by default)
 #   int8:    the same with --quantize int8
 #   chunks:  the same with --chunk-tokens N --chunk-overlap M (default: the model's largest window, half of it)
+#   hnsw:    whole's documents and vectors copied into an --type hnsw index (HnswBenchmark --from-index:
+#            nothing embedded again, so both types hold the very same vectors), searched at each --ef
 # then `jembed search --queries` (k = 10) on each and BeirScore's nDCG@10 and recall@10; for int8 also
-# recall@10 of its ids against float32's top 10. Prints one table; every index and output is deleted at
+# recall@10 of its ids against float32's top 10; for hnsw at each ef too, against flat's top 10. Prints one table; every index and output is deleted at
 # exit unless --work DIR is given.
 set -uo pipefail
 
@@ -25,11 +29,12 @@ CHUNK_OVERLAP=""
 THREADS=2
 WORK=""
 RUNS="whole,int8,chunks"
+EFS="50,100,200"
 BUILD=true
 
 say() { printf 'retrieval: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
-usage() { sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2; }
+usage() { sed -n '6,8p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --dataset) DATASET="${2:?--dataset needs a value}"; shift 2 ;;
@@ -38,6 +43,7 @@ while [ $# -gt 0 ]; do
     --chunk-overlap) CHUNK_OVERLAP="${2:?--chunk-overlap needs a value}"; shift 2 ;;
     --threads) THREADS="${2:?--threads needs a value}"; shift 2 ;;
     --runs) RUNS="${2:?--runs needs a value}"; shift 2 ;;
+    --ef) EFS="${2:?--ef needs a value}"; shift 2 ;;
     --work) WORK="${2:?--work needs a value}"; shift 2 ;;
     --no-build) BUILD=false; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -115,6 +121,20 @@ wanted() { [[ ",$RUNS," == *",$1,"* ]]; }
 wanted whole && run whole
 wanted int8 && run int8 --quantize int8
 wanted chunks && run chunks --chunk-tokens "$CHUNK_TOKENS" --chunk-overlap "$CHUNK_OVERLAP"
+if wanted hnsw; then
+  [ -d "$WORK/whole" ] || die "--runs hnsw needs whole too (the hnsw index is made from its vectors)"
+  start=$(date +%s.%N)
+  "$JAVA" "${FLAGS[@]}" -cp "$JAR" io.jembed.benchmarks.HnswBenchmark --from-index "$WORK/whole" \
+    --output "$WORK/hnsw" 2> >(grep -v '^WARNING: Using incubator' >&2) >&2 || die "copying whole into hnsw failed"
+  end=$(date +%s.%N)
+  for ef in ${EFS//,/ }; do
+    jembed search --index "$WORK/hnsw" --queries "$WORK/queries.jsonl" "${QUERY_FIELDS[@]}" -k 10 --ef "$ef" \
+      --output "$WORK/hnsw-$ef.hits.jsonl" --threads "$THREADS" || die "search hnsw --ef $ef failed"
+    printf '%-34s %s  graph %.0f s; vs flat: %s\n' "hnsw --ef $ef" \
+      "$(score --qrels "$QRELS" --run "$WORK/hnsw-$ef.hits.jsonl")" "$(echo "$end - $start" | bc)" \
+      "$(score --reference "$WORK/whole.hits.jsonl" --run "$WORK/hnsw-$ef.hits.jsonl")" >> "$WORK/table.txt"
+  done
+fi
 # int8 against float32: how many of float32's top 10 the int8 index (scan + exact re-scoring) keeps.
 [ -f "$WORK/whole.hits.jsonl" ] && [ -f "$WORK/int8.hits.jsonl" ] && score --reference "$WORK/whole.hits.jsonl" --run "$WORK/int8.hits.jsonl" \
   | sed 's/^/int8 top 10 vs float32 top 10: /' >> "$WORK/table.txt"

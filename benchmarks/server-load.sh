@@ -117,20 +117,20 @@ SENTENCES="$WORK/sentences.jsonl"
 "${TOOL_JAVA[@]}" io.jembed.benchmarks.WriteCorpus --corpus sentences --texts 50 --output "$WORK/warmup.jsonl" \
   >"$WORK/write.log" 2>&1 || { cat "$WORK/write.log" >&2; die "could not write the warm-up sentences"; }
 
-# Waits until core/target/jembed.jar has not changed for 3 s (someone else's build rewrote it).
+# Waits until dist/target/jembed.jar has not changed for 3 s (someone else's build rewrote it).
 wait_for_stable_jar() {
-  local jar="$ROOT/core/target/jembed.jar" before after i
+  local jar="$ROOT/dist/target/jembed.jar" before after i
   for ((i = 0; i < 200; i++)); do
     before=$(stat -c %Y.%s "$jar" 2>/dev/null || echo none)
     sleep 3
     after=$(stat -c %Y.%s "$jar" 2>/dev/null || echo none)
     [ "$before" = "$after" ] && [ "$after" != none ] && return 0
   done
-  die "core/target/jembed.jar kept changing for 10 minutes"
+  die "dist/target/jembed.jar kept changing for 10 minutes"
 }
 
 JAR_REWRITTEN='Could not find or load main class|Invalid or corrupt jarfile|Error opening zip file|ZipException|NoClassDefFoundError|ClassNotFoundException|internal error: .*(fasterxml|jembed)'
-jar_stamp() { stat -c %Y.%s "$ROOT/core/target/jembed.jar" 2>/dev/null || echo none; }
+jar_stamp() { stat -c %Y.%s "$ROOT/dist/target/jembed.jar" 2>/dev/null || echo none; }
 
 # ---- 1. the CLI, batched --------------------------------------------------------------------------------
 # Runs the CLI once; a run the jar was rewritten under (another build on the machine) is retried, twice at
@@ -145,7 +145,7 @@ run_cli() {
     "$LAUNCHER" embed --input "$in" --output "$out" >"$log" 2>&1 || rc=$?
     end=$(date +%s.%N)
     if [ "$attempt" -le 2 ] && { [ "$stamp" != "$(jar_stamp)" ] || { [ "$rc" -ne 0 ] && grep -qE "$JAR_REWRITTEN" "$log"; }; }; then
-      say "core/target/jembed.jar was rewritten during the CLI run (another build); rerunning once it is stable"
+      say "dist/target/jembed.jar was rewritten during the CLI run (another build); rerunning once it is stable"
       wait_for_stable_jar
       continue
     fi

@@ -38,23 +38,42 @@ class ReadmeExampleTest {
         Matcher matcher = EXAMPLE.matcher(readme);
         assertTrue(matcher.find(), "README.md: expected an example block marked <!-- example: Example.java --> "
                 + "followed by its <!-- output --> block");
-        Path source = Files.writeString(dir.resolve("Example.java"), matcher.group(1));
+        assertEquals(matcher.group(2), compileAndRun(dir, "Example", matcher.group(1)), "README example output");
+    }
+
+    /** Compiles a README class against the test class path and runs its main, returning what it printed. */
+    private String compileAndRun(Path dir, String name, String code, String... args) throws Exception {
+        Path source = Files.writeString(dir.resolve(name + ".java"), code);
         JavaCompiler compiler = ToolProvider.getSystemJavaCompiler();
         StringWriter diagnostics = new StringWriter();
         boolean compiled = compiler.getTask(diagnostics, null, null,
                 List.of("-d", dir.toString(), "-cp", System.getProperty("java.class.path")), null,
                 compiler.getStandardFileManager(null, null, StandardCharsets.UTF_8).getJavaFileObjects(source)).call();
-        assertTrue(compiled, "README example does not compile:\n" + diagnostics);
-
+        assertTrue(compiled, "README " + name + " does not compile:\n" + diagnostics);
         PrintStream saved = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            loader.loadClass("Example").getMethod("main", String[].class).invoke(null, (Object) new String[0]);
+            loader.loadClass(name).getMethod("main", String[].class).invoke(null, (Object) args);
         } finally {
             System.setOut(saved);
         }
-        assertEquals(matcher.group(2), out.toString(StandardCharsets.UTF_8), "README example output");
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    static final Pattern HNSW_EXAMPLE = Pattern.compile("<!-- example: HnswExample\\.java -->\\s*```java\\n(.*?)```"
+            + ".*?<!-- output: HnswExample -->\\s*```text\\n(.*?)```", Pattern.DOTALL);
+
+    /** The hnsw example: the type found on the class path (jembed-lucene, as in the runnable jar), a filter. */
+    @Test
+    void hnswExampleCompilesAndPrintsWhatTheReadmeShows(@TempDir Path dir) throws Exception {
+        Requirements.defaultModel();
+        Matcher matcher = HNSW_EXAMPLE.matcher(Files.readString(Path.of("..", "README.md")));
+        assertTrue(matcher.find(), "README.md: expected a block marked <!-- example: HnswExample.java --> "
+                + "followed by its <!-- output: HnswExample --> block");
+        assertEquals(matcher.group(2), compileAndRun(dir, "HnswExample", matcher.group(1),
+                dir.resolve("index").toString()), "README hnsw example output");
+        assertTrue(Files.isDirectory(dir.resolve("index").resolve("index.1")), "the graph was written");
     }
 
     static final Pattern CLIENT_EXAMPLE = Pattern.compile(

@@ -51,21 +51,22 @@ final class CompactCommand implements Command {
         args.finish();
         DeleteCommand.requireIndex("compact", dir);
         Manifest before = IndexStore.readManifest(dir);
+        long beforeBytes = bytes(dir, before);
         try (IndexStore store = IndexStore.open(dir, threads)) {
             long start = System.nanoTime();
             Manifest after = store.compact();
             cli.err().println(String.format("jembed: compacted %s in %.2f s: %,d segments with %,d documents "
                             + "(%,d deleted) and %,d bytes became %,d segment with %,d documents and %,d bytes",
                     dir, (System.nanoTime() - start) / 1e9, before.segments().size(), before.count() + before.deleted(),
-                    before.deleted(), bytes(before), after.segments().size(), after.count(), bytes(after)));
+                    before.deleted(), beforeBytes, after.segments().size(), after.count(), bytes(dir, after)));
         }
         return 0;
     }
 
-    private static long bytes(Manifest manifest) {
+    private static long bytes(Path dir, Manifest manifest) {
         long bytes = 0;
         for (Manifest.Segment segment : manifest.segments()) {
-            bytes += segment.vectorsBytes() + segment.documentsBytes() + segment.deletionsBytes();
+            bytes += IndexInfo.bytes(dir, segment);
         }
         return bytes;
     }

@@ -44,12 +44,13 @@ final class IndexCommand implements Command {
 
     @Override
     public Set<String> switches() {
-        return Set.of("append", "upsert");
+        return Set.of("append", "upsert", "json");
     }
 
     @Override
     public Set<String> options() {
-        return Args.names(Set.of("input", "output", "quantize", "truncate", "chunk-tokens", "chunk-overlap"), TextInput.Options.names(true), PromptOptions.NAMES,
+        return Args.names(Set.of("input", "output", "quantize", "truncate", "chunk-tokens", "chunk-overlap", "type",
+                "hnsw-m", "hnsw-ef-construction"), TextInput.Options.names(true), PromptOptions.NAMES,
                 ModelOptions.NAMES);
     }
 
@@ -57,6 +58,7 @@ final class IndexCommand implements Command {
     public String usage() {
         return """
                 usage: jembed index --input FILE|- --output DIR [options]
+                       jembed index info DIR [--json]
 
                 Embeds every {"id": ..., "text": ..., <other fields>} line of the corpus and writes an
                 index directory: manifest.json and segments of vectors (safetensors) and documents
@@ -87,10 +89,21 @@ final class IndexCommand implements Command {
                                      search ranks documents by their best window. A document of at most
                                      N tokens is one window. --append keeps the index's windows
                   --chunk-overlap M  tokens shared by consecutive windows (default N/2; less than N)
+                  --type TYPE        flat (default): exact, every question scans every vector; hnsw:
+                                     approximate, Lucene's HNSW graph, for millions of passages (a
+                                     question reads a few thousand vectors; see the ef option of search)
+                  --hnsw-m N         hnsw: graph neighbours per vector (default 16)
+                  --hnsw-ef-construction N
+                                     hnsw: candidates kept while building the graph (default 100)
                   --quantize MODE    none (default) or int8: int8 vectors scanned first, top candidates
                                      re-scored exactly (the float32 vectors are kept for that: the
-                                     index grows by a quarter, the scan reads a quarter as much)
+                                     index grows by a quarter, the scan reads a quarter as much).
+                                     With --type hnsw: none, int8 or int4, the vectors the graph walks
+                                     (Lucene's scalar-quantised format), candidates re-scored exactly
                   --on-error MODE    fail (default): stop at a malformed line; skip: report it and go on
+
+                index info DIR prints the index's type and settings, model, documents, segments and
+                sizes on disk (--json: the same as one JSON object).
                 """ + PromptOptions.USAGE + """
 
                   (default: the model's document prompt, as sentence-transformers' encode_document:
@@ -103,6 +116,12 @@ final class IndexCommand implements Command {
 
     @Override
     public int run(Args args, Cli cli) throws Exception {
+        if (!args.positionals().isEmpty() && args.positionals().get(0).equals("info")) {
+            return IndexInfo.run(args, cli);
+        }
+        if (args.flag("json")) {
+            throw CliException.usage("index: --json is for 'jembed index info DIR'");
+        }
         args.noPositionals();
         String input = args.required("input");
         Path output = Path.of(args.required("output"));
@@ -117,8 +136,14 @@ final class IndexCommand implements Command {
         boolean extend = append || (upsert && exists);
         IndexStore.Duplicates duplicates = upsert ? IndexStore.Duplicates.REPLACE : IndexStore.Duplicates.REFUSE;
         TextInput.Options reading = TextInput.Options.read(args, true);
-        Quantization quantization = args.choice("quantize", Quantization.class, Quantization.NONE);
-        boolean quantizeGiven = args.option("quantize").isPresent();
+        // --append and --upsert keep the index's type: its settings may be given without --type.
+        String type = args.option("type").orElseGet(() -> extend ? readType(output) : io.jembed.core.index.FlatIndex.TYPE);
+        Map<String, String> typeSettings = typeSettings(args, type);
+        boolean hnsw = !type.equals(io.jembed.core.index.FlatIndex.TYPE);
+        // hnsw's quantisation is the graph's (a setting of its own); the rows stay float32.
+        Quantization quantization = hnsw ? Quantization.NONE
+                : args.choice("quantize", Quantization.class, Quantization.NONE);
+        boolean quantizeGiven = !hnsw && args.option("quantize").isPresent();
         UnaryOperator<EmbedRequest> truncation = EmbedCommand.truncation(args);
         int chunkTokens = args.intValue("chunk-tokens", 0, 1, Integer.MAX_VALUE);
         Optional<String> overlapGiven = args.option("chunk-overlap");
@@ -159,7 +184,8 @@ final class IndexCommand implements Command {
             SemanticSearch search;
             if (extend) {
                 search = SemanticSearch.open(embedder, output);
-                String refusal = refuseChange(search, output, quantizeGiven ? quantization : null,
+                String refusal = refuseTypeChange(search.store(), output, type, typeSettings);
+                refusal = refusal != null ? refusal : refuseChange(search, output, quantizeGiven ? quantization : null,
                         promptOption.map(p -> PromptOptions.resolve(args, embedder.prompts(), p)).orElse(null),
                         chunkTokens == 0 ? null : new Manifest.Chunking(chunkTokens, chunkOverlap));
                 if (refusal != null) {
@@ -169,7 +195,8 @@ final class IndexCommand implements Command {
             } else {
                 Prompt prompt = PromptOptions.resolve(args, embedder.prompts(),
                         promptOption.orElse(embedder.prompts().documentPrompt()));
-                search = SemanticSearch.create(embedder, quantization, prompt);
+                search = hnsw ? SemanticSearch.create(embedder, type, typeSettings, prompt)
+                        : SemanticSearch.create(embedder, quantization, prompt);
             }
             try (search) {
                 Manifest.Chunking chunking = chunkTokens > 0 ? new Manifest.Chunking(chunkTokens, chunkOverlap)
@@ -198,7 +225,9 @@ final class IndexCommand implements Command {
                         + (before > 0 ? " (" + String.format("%,d", before) + " before"
                         + (added.replaced > 0 ? String.format(", %,d replaced", added.replaced) : "") + ")" : "")
                         + " in " + manifest.segments().size() + (manifest.segments().size() == 1 ? " segment" : " segments")
-                        + ", " + manifest.spec().dimension() + "-d " + name(quantization(search)) + " vectors, "
+                        + ", " + manifest.spec().dimension() + "-d " + name(quantization(search)) + " vectors"
+                        + (manifest.indexType().equals(io.jembed.core.index.FlatIndex.TYPE) ? ""
+                        : " in an " + manifest.indexType() + " index " + manifest.indexParameters()) + ", "
                         + manifest.spec().describeModel() + (search.documentPrompt().isEmpty() ? ""
                         : ", document prompt " + search.documentPrompt().describe()));
                 if (added.truncated > 0) {
@@ -208,6 +237,65 @@ final class IndexCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /**
+     * The index type's settings from --hnsw-m, --hnsw-ef-construction and --quantize, checked by the
+     * type itself; only those given (the type fills in the rest when it creates an index).
+     */
+    private static Map<String, String> typeSettings(Args args, String type) {
+        Map<String, String> given = new java.util.LinkedHashMap<>();
+        boolean hnsw = !type.equals(io.jembed.core.index.FlatIndex.TYPE);
+        args.option("hnsw-m").ifPresent(v -> given.put("m", v));
+        args.option("hnsw-ef-construction").ifPresent(v -> given.put("ef_construction", v));
+        if (!hnsw && !given.isEmpty()) {
+            throw CliException.usage("index: --hnsw-m and --hnsw-ef-construction need --type hnsw");
+        }
+        if (hnsw) {
+            args.option("quantize").ifPresent(v -> given.put("quantize", v));
+        } else if (args.option("quantize").map("int4"::equalsIgnoreCase).orElse(false)) {
+            throw CliException.usage("index: --quantize int4 needs --type hnsw (flat stores none or int8)");
+        }
+        io.jembed.core.index.IndexType found;
+        try {
+            found = io.jembed.core.index.IndexTypes.get(type);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("index: --type: " + e.getMessage());
+        }
+        try {
+            // Checked now, before a model loads; returned as given, since --append compares only those.
+            found.parameters(given);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("index: " + e.getMessage().replace("hnsw m:", "--hnsw-m:")
+                    .replace("hnsw ef_construction:", "--hnsw-ef-construction:").replace("hnsw quantize:", "--quantize:"));
+        }
+        return given;
+    }
+
+    private static String readType(Path output) {
+        try {
+            return IndexStore.readManifest(output).indexType();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Why an index cannot take documents under another type or other type settings (null if it can). */
+    private static String refuseTypeChange(IndexStore store, Path output, String type, Map<String, String> settings) {
+        if (!type.equals(store.indexType())) {
+            return "index: " + output + " is a " + store.indexType() + " index; --append and --upsert keep its type "
+                    + "(found --type " + type + "; build a new index to change it)";
+        }
+        if (!store.indexType().equals(io.jembed.core.index.FlatIndex.TYPE)) {
+            for (Map.Entry<String, String> setting : settings.entrySet()) {
+                String held = store.indexParameters().get(setting.getKey());
+                if (!setting.getValue().equalsIgnoreCase(held == null ? "" : held)) {
+                    return "index: " + output + " has " + store.indexType() + " " + setting.getKey() + " " + held
+                            + "; --append and --upsert keep its settings (found " + setting.getValue() + ")";
+                }
+            }
+        }
+        return null;
     }
 
     /** Why an existing index cannot take documents under these settings (null if it can). */

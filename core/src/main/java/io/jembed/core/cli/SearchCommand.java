@@ -43,7 +43,7 @@ final class SearchCommand implements Command {
 
     @Override
     public Set<String> options() {
-        return Args.names(Set.of("index", "k", "queries", "output"), TextInput.Options.names(false), PromptOptions.NAMES,
+        return Args.names(Set.of("index", "k", "queries", "output", "filter", "ef"), TextInput.Options.names(false), PromptOptions.NAMES,
                 ModelOptions.NAMES);
     }
 
@@ -69,6 +69,13 @@ final class SearchCommand implements Command {
                   --id-field NAME    JSON field of a question's id (default id)
                   --text-field NAME  JSON field of a question's text (default text)
                   --on-error MODE    fail (default) or skip malformed question lines
+                  --filter F=V       only documents whose stored field F has the value V (a string, or a
+                                     number's or boolean's JSON text; for an array field, any element);
+                                     repeat for more: different fields must all match, values of the
+                                     same field are alternatives (--filter lang=en --filter lang=de)
+                  --ef N             hnsw indexes: candidates examined per question (default the index's,
+                                     100; at least k); more finds more of the exact top k, slower.
+                                     Flat indexes are exact and ignore it (with a note)
                 """ + PromptOptions.USAGE + """
 
                   (default: the query prompt of the model the index was built with, as
@@ -99,8 +106,12 @@ final class SearchCommand implements Command {
         if (queries.isPresent() && json) {
             throw CliException.usage("search: --json is for one question; --queries already writes JSON lines");
         }
+        IndexStore.SearchOptions options = searchOptions(args);
         var promptOption = PromptOptions.read(args);
         Manifest manifest = IndexStore.readManifest(indexDir);
+        if (options.candidates() > 0 && manifest.indexType().equals(io.jembed.core.index.FlatIndex.TYPE)) {
+            cli.err().println("jembed: --ef ignored: " + indexDir + " is a flat index, whose search is exact");
+        }
         int size = manifest.count();
         if (k > size) {
             throw CliException.usage("search: -k " + k + " asks for more documents than " + indexDir + " holds ("
@@ -113,11 +124,14 @@ final class SearchCommand implements Command {
             args.finish();
             Prompt prompt = PromptOptions.resolve(args, embedder.prompts(), promptOption.orElse(search.queryPrompt()));
             if (queries.isPresent()) {
-                batch(search, queries.get(), output, reading, k, prompt, cli);
+                batch(search, queries.get(), output, reading, k, prompt, options, cli);
             } else {
                 // One question: to stdout, or to --output FILE (written whole, then renamed into place).
                 String question = args.positionals().get(0);
-                List<SemanticSearch.Hit> hits = search.search(question, k, prompt);
+                List<SemanticSearch.Hit> hits = search.search(List.of(question), k, prompt, options).get(0);
+                if (hits.isEmpty() && options.filter() != null) {
+                    cli.err().println("jembed: no document of " + indexDir + " passes --filter " + options.filter());
+                }
                 try (TextOutput out = TextOutput.open(output, cli.out());
                      PrintStream print = new PrintStream(out.stream(), false, java.nio.charset.StandardCharsets.UTF_8)) {
                     if (json) {
@@ -131,6 +145,20 @@ final class SearchCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** --filter and --ef. */
+    static IndexStore.SearchOptions searchOptions(Args args) {
+        List<String> filters = args.all("filter");
+        io.jembed.core.index.DocumentFilter filter = null;
+        if (!filters.isEmpty()) {
+            try {
+                filter = io.jembed.core.index.DocumentFilter.parse(filters);
+            } catch (IllegalArgumentException e) {
+                throw CliException.usage("search: --" + e.getMessage());
+            }
+        }
+        return new IndexStore.SearchOptions(filter, args.intValue("ef", 0, 1, 100_000));
     }
 
     /** rank, score, id, shortened text: one line per hit. */
@@ -195,7 +223,7 @@ final class SearchCommand implements Command {
     }
 
     private static void batch(SemanticSearch search, String queries, String output, TextInput.Options reading, int k,
-                              Prompt prompt, Cli cli) throws Exception {
+                              Prompt prompt, IndexStore.SearchOptions options, Cli cli) throws Exception {
         int batchSize = ModelOptions.readBatch(search.embedder());
         long start = System.nanoTime();
         Progress progress = new Progress(cli, "queries", Progress.countLines(queries, cli.progressOnStderr()));
@@ -203,7 +231,7 @@ final class SearchCommand implements Command {
              TextOutput out = TextOutput.open(output, cli.out());
              JsonGenerator json = out.jsonLines()) {
             long answered = in.forEachBatch(batchSize, batch -> {
-                List<List<SemanticSearch.Hit>> results = search.search(TextInput.texts(batch), k, prompt);
+                List<List<SemanticSearch.Hit>> results = search.search(TextInput.texts(batch), k, prompt, options);
                 for (int i = 0; i < batch.size(); i++) {
                     json.writeStartObject();
                     json.writeFieldName("id");

@@ -99,6 +99,14 @@ public final class FlatIndex implements VectorIndex {
         this.ownsStore = ownsStore;
     }
 
+    /**
+     * The exact index of a store someone else fills and guards, scanning on {@code pool}: what an
+     * approximate index type searches the rows with that its structure does not cover yet.
+     */
+    public static FlatIndex over(VectorStore store, WorkerPool pool) {
+        return new FlatIndex(store, Objects.requireNonNull(pool, "pool"), false, false);
+    }
+
     private static WorkerPool ownPool(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("index threads: expected >= 1, found " + threads);
@@ -200,7 +208,15 @@ public final class FlatIndex implements VectorIndex {
 
     @Override
     public List<List<Hit>> search(float[][] queries, int k, BitSet excluded) {
-        return search(queries, k, quantization == Quantization.INT8, excluded);
+        return search(queries, k, quantization == Quantization.INT8, excluded, 0);
+    }
+
+    /** {@link #search(float[][], int, BitSet)} over the rows from {@code fromRow} on only. */
+    public List<List<Hit>> searchFrom(int fromRow, float[][] queries, int k, BitSet excluded) {
+        if (fromRow < 0) {
+            throw new IllegalArgumentException("fromRow: expected >= 0, found " + fromRow);
+        }
+        return search(queries, k, quantization == Quantization.INT8, excluded, fromRow);
     }
 
     /** Like {@link #search(float[], int)} but always scanning fp32: the truth int8 search is measured against. */
@@ -210,10 +226,10 @@ public final class FlatIndex implements VectorIndex {
 
     /** {@link #searchExact(float[], int)} for each query. */
     public List<List<Hit>> searchExact(float[][] queries, int k) {
-        return search(queries, k, false, null);
+        return search(queries, k, false, null, 0);
     }
 
-    private List<List<Hit>> search(float[][] queries, int k, boolean int8, BitSet excluded) {
+    private List<List<Hit>> search(float[][] queries, int k, boolean int8, BitSet excluded, int from) {
         if (k <= 0) {
             throw new IllegalArgumentException("k: expected >= 1, found " + k);
         }
@@ -229,21 +245,21 @@ public final class FlatIndex implements VectorIndex {
             checkOpen();
             List<List<Hit>> results = new ArrayList<>(queryCount);
             int n = store.size();
-            if (n == 0 || queryCount == 0) {
+            if (n <= from || queryCount == 0) {
                 for (int j = 0; j < queryCount; j++) {
                     results.add(List.of());
                 }
                 return results;
             }
-            int kept = Math.min(k, n);
+            int kept = Math.min(k, n - from);
             if (!int8) {
-                for (TopK top : scan(packed, queryCount, kept, n, false, excluded)) {
+                for (TopK top : scan(packed, queryCount, kept, from, n, false, excluded)) {
                     results.add(top.sorted());
                 }
                 return results;
             }
-            int candidates = Math.min(n, Math.max(kept * RESCORE_FACTOR, kept + RESCORE_EXTRA));
-            TopK[] approximate = scan(packed, queryCount, candidates, n, true, excluded);
+            int candidates = Math.min(n - from, Math.max(kept * RESCORE_FACTOR, kept + RESCORE_EXTRA));
+            TopK[] approximate = scan(packed, queryCount, candidates, from, n, true, excluded);
             for (int j = 0; j < queryCount; j++) {
                 TopK exact = new TopK(kept);
                 TopK found = approximate[j];
@@ -261,17 +277,19 @@ public final class FlatIndex implements VectorIndex {
         }
     }
 
-    /** Top {@code kept} of rows [0, n) for each query, the rows split over threads when worth it. */
-    private TopK[] scan(float[] packed, int queryCount, int kept, int n, boolean int8, BitSet excluded) {
-        int tiles = (n + TILE_ROWS - 1) / TILE_ROWS;
-        long work = (long) n * dim * queryCount;
+    /** Top {@code kept} of rows [from, n) for each query, the rows split over threads when worth it. */
+    private TopK[] scan(float[] packed, int queryCount, int kept, int from, int n, boolean int8, BitSet excluded) {
+        int rows = n - from;
+        int tiles = (rows + TILE_ROWS - 1) / TILE_ROWS;
+        long work = (long) rows * dim * queryCount;
         int parts = work < PARALLEL_MIN_WORK ? 1 : Math.min(pool.threads(), tiles);
         if (parts == 1) {
-            return scanRange(packed, queryCount, kept, 0, n, int8, excluded);
+            return scanRange(packed, queryCount, kept, from, n, int8, excluded);
         }
         TopK[][] partial = new TopK[parts][];
         pool.parallelFor(parts, p -> partial[p] = scanRange(packed, queryCount, kept,
-                rangeStart(p, parts, tiles, n), rangeStart(p + 1, parts, tiles, n), int8, excluded));
+                from + rangeStart(p, parts, tiles, rows), from + rangeStart(p + 1, parts, tiles, rows), int8,
+                excluded));
         // Merged in range order, so the result is the same whichever thread ran which range.
         TopK[] merged = partial[0];
         for (int p = 1; p < parts; p++) {

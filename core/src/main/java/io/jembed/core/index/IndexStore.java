@@ -87,6 +87,25 @@ public final class IndexStore implements AutoCloseable {
     public record Match(int position, float score, Document document, Chunk chunk) {
     }
 
+    /**
+     * How a search runs beyond its queries and k.
+     *
+     * @param filter     which documents may be returned, or null for all
+     * @param candidates rows an approximate index examines per query (hnsw's ef), 0 for the type's
+     *                   default; exact search ignores it
+     */
+    public record SearchOptions(DocumentFilter filter, int candidates) {
+        /** No filter, the type's default effort. */
+        public static final SearchOptions DEFAULT = new SearchOptions(null, 0);
+
+        public SearchOptions {
+            if (candidates < 0) {
+                throw new IllegalArgumentException("candidates: expected >= 0 (0: the index type's default), found "
+                        + candidates);
+            }
+        }
+    }
+
     /** What {@link #add} does with a document whose id is already in the index. */
     public enum Duplicates {
         /** Refuse the whole call ({@link DuplicateIdException}), adding nothing. */
@@ -123,7 +142,7 @@ public final class IndexStore implements AutoCloseable {
     static final String MANIFEST_TEMP = ".manifest.json.tmp";
     /** Names of the files a save writes, so leftovers of an interrupted save can be recognised. */
     private static final Pattern GENERATION_FILE = Pattern.compile(
-            "(vectors\\.\\d+\\.safetensors|documents\\.\\d+\\.jsonl|deletions\\.\\d+\\.\\d+\\.bin)");
+            "(vectors\\.\\d+\\.safetensors|documents\\.\\d+\\.jsonl|deletions\\.\\d+\\.\\d+\\.bin|index\\.\\d+)");
 
     // Characters outside the BMP are written as UTF-8 rather than as escaped surrogate pairs, so lines stay readable.
     private static final ObjectMapper JSON = JsonMapper.builder()
@@ -141,6 +160,9 @@ public final class IndexStore implements AutoCloseable {
 
     private final EmbeddingSpec spec;
     private final Quantization quantization;
+    private final IndexType type;
+    /** The type's settings, as the manifest records them. */
+    private final Map<String, String> parameters;
     private final WorkerPool pool;
     private final boolean ownsPool;
     /** Searches and document reads take the read lock; changes to what they read take the write lock. */
@@ -169,13 +191,26 @@ public final class IndexStore implements AutoCloseable {
     private Map<Long, int[]> keys;
     private boolean closed;
 
-    private IndexStore(EmbeddingSpec spec, Quantization quantization, WorkerPool pool, boolean ownsPool) {
+    private IndexStore(EmbeddingSpec spec, Quantization quantization, IndexType type, Map<String, String> parameters,
+                       WorkerPool pool, boolean ownsPool) throws IOException {
         this.spec = spec;
         this.quantization = quantization;
+        this.type = type;
+        this.parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(parameters));
         this.pool = pool;
         this.ownsPool = ownsPool;
         this.vectors = new VectorStore(spec.dimension(), quantization);
-        this.index = new FlatIndex(vectors, pool, false, false);
+        this.index = type.open(new IndexType.Context(parameters, vectors, List.of(), pool));
+    }
+
+    private static IndexStore created(EmbeddingSpec spec, Quantization quantization, IndexType type,
+                                      Map<String, String> parameters, WorkerPool pool, boolean ownsPool) {
+        try {
+            return new IndexStore(spec, quantization, type, parameters, pool, ownsPool);
+        } catch (IOException e) {
+            // Opening over no segment reads no file.
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -189,14 +224,32 @@ public final class IndexStore implements AutoCloseable {
         if (threads < 1) {
             throw new IllegalArgumentException("index threads: expected >= 1, found " + threads);
         }
-        return new IndexStore(spec, quantization, WorkerPool.create(threads), true);
+        return created(spec, quantization, FlatIndexType.INSTANCE, Map.of(), WorkerPool.create(threads), true);
     }
 
     /** An empty in-memory collection whose searches run on {@code pool} (the caller closes it, after this). */
     public static IndexStore create(EmbeddingSpec spec, Quantization quantization, WorkerPool pool) {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(quantization, "quantization");
-        return new IndexStore(spec, quantization, Objects.requireNonNull(pool, "pool"), false);
+        return created(spec, quantization, FlatIndexType.INSTANCE, Map.of(), Objects.requireNonNull(pool, "pool"),
+                false);
+    }
+
+    /**
+     * An empty in-memory collection of an index type ({@link IndexTypes#get}), searched on
+     * {@code pool} (the caller closes it, after this).
+     *
+     * @param type       "flat", or another type on the class path (hnsw)
+     * @param parameters the type's settings; missing ones take its defaults
+     * @throws IllegalArgumentException for a type there is not, or a bad setting
+     */
+    public static IndexStore create(EmbeddingSpec spec, Quantization quantization, String type,
+                                    Map<String, String> parameters, WorkerPool pool) {
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(quantization, "quantization");
+        IndexType found = IndexTypes.get(type);
+        return created(spec, quantization, found, found.parameters(parameters), Objects.requireNonNull(pool, "pool"),
+                false);
     }
 
     /** Whether {@code dir} looks like an index directory (holds a manifest.json). */
@@ -273,15 +326,27 @@ public final class IndexStore implements AutoCloseable {
     }
 
     private static IndexStore open(Path dir, Manifest manifest, WorkerPool pool, boolean ownsPool) throws IOException {
-        if (!FlatIndex.TYPE.equals(manifest.indexType())) {
+        IndexType type = IndexTypes.all().get(manifest.indexType());
+        if (type == null) {
             if (ownsPool) {
                 pool.close();
             }
             throw new IndexFormatException(IndexFormatException.Reason.UNSUPPORTED_VERSION, dir,
-                    "manifest.json index_type: expected \"" + FlatIndex.TYPE + "\", found \"" + manifest.indexType()
-                            + "\" (an index type this jembed does not have)");
+                    "manifest.json index_type: expected " + String.join(" or ", IndexTypes.all().keySet())
+                            + ", found \"" + manifest.indexType() + "\" (an index type this jembed does not have"
+                            + ("hnsw".equals(manifest.indexType()) ? ": it comes with the jembed-lucene module" : "")
+                            + ")");
         }
-        IndexStore store = new IndexStore(manifest.spec(), manifest.quantization(), pool, ownsPool);
+        IndexStore store;
+        try {
+            store = new IndexStore(manifest.spec(), manifest.quantization(), type, manifest.indexParameters(), pool,
+                    ownsPool);
+        } catch (IOException | RuntimeException e) {
+            if (ownsPool) {
+                pool.close();
+            }
+            throw e;
+        }
         try {
             store.load(dir, manifest);
             return store;
@@ -294,7 +359,9 @@ public final class IndexStore implements AutoCloseable {
     /** Replaces the whole state by the segments of a manifest (under the write lock, or before publication). */
     private void load(Path dir, Manifest manifest) throws IOException {
         List<SegmentData> opened = new ArrayList<>();
+        List<IndexType.SegmentRows> segmentRows = new ArrayList<>();
         VectorStore store = new VectorStore(spec.dimension(), quantization);
+        VectorIndex opening = null;
         BitSet rowsExcluded = new BitSet();
         int firstRow = 0;
         int firstDocument = 0;
@@ -306,6 +373,13 @@ public final class IndexStore implements AutoCloseable {
                         firstDocument);
                 opened.add(segment);
                 store.addBlock(segment.vectors, segment.codes, segment.scales, info.rows());
+                if (type.writesSegmentFiles() && info.indexFiles() == null) {
+                    throw new IndexFormatException(IndexFormatException.Reason.BAD_MANIFEST, dir, "manifest.json "
+                            + "segment " + info.id() + " index_files: expected the " + type.name() + " files of the "
+                            + "segment, found none");
+                }
+                segmentRows.add(new IndexType.SegmentRows(info.id(), firstRow, info.rows(),
+                        info.indexFiles() == null ? null : dir.resolve(info.indexFiles())));
                 for (int d = segment.deleted.nextSetBit(0); d >= 0; d = segment.deleted.nextSetBit(d + 1)) {
                     rowsExcluded.set(firstRow + segment.firstRowOf(d), firstRow + segment.firstRowOf(d + 1));
                 }
@@ -314,6 +388,7 @@ public final class IndexStore implements AutoCloseable {
                 maxRows = Math.max(maxRows, info.maxRowsPerDocument());
                 deletedCount += info.deleted();
             }
+            opening = type.open(new IndexType.Context(parameters, store, segmentRows, pool));
         } catch (IOException | RuntimeException | Error e) {
             for (SegmentData segment : opened) {
                 segment.close();
@@ -325,7 +400,7 @@ public final class IndexStore implements AutoCloseable {
         VectorStore previousVectors = vectors;
         segments = List.copyOf(opened);
         vectors = store;
-        index = new FlatIndex(store, pool, false, false);
+        index = opening;
         added = new ArrayList<>();
         addedRows = new int[] {0};
         addedSpans = new int[0];
@@ -389,9 +464,14 @@ public final class IndexStore implements AutoCloseable {
         return quantization;
     }
 
-    /** The index type searching the rows ("flat"). */
+    /** The index type searching the rows ("flat", "hnsw"). */
     public String indexType() {
-        return index.type();
+        return type.name();
+    }
+
+    /** The index type's settings, as manifest.json records them. */
+    public Map<String, String> indexParameters() {
+        return parameters;
     }
 
     /** How documents are cut into windows, or null when they are embedded whole. */
@@ -813,6 +893,15 @@ public final class IndexStore implements AutoCloseable {
 
     /** {@link #search(float[], int)} for several queries, scanned together. */
     public List<List<Match>> search(float[][] queries, int k) {
+        return search(queries, k, SearchOptions.DEFAULT);
+    }
+
+    /**
+     * {@link #search(float[][], int)} with a filter on the documents' fields and an approximate
+     * index's effort.
+     */
+    public List<List<Match>> search(float[][] queries, int k, SearchOptions options) {
+        Objects.requireNonNull(options, "options");
         if (k < 1) {
             throw new IllegalArgumentException("k: expected >= 1, found " + k);
         }
@@ -822,7 +911,8 @@ public final class IndexStore implements AutoCloseable {
             // A document of at most m rows: the best k x m rows hold the best row of each of the best k documents.
             int rowsWanted = (int) Math.min(Integer.MAX_VALUE - 8, (long) k * maxRowsPerDocument);
             List<List<Match>> results = new ArrayList<>(queries.length);
-            for (List<VectorIndex.Hit> hits : index.search(queries, rowsWanted, excluded)) {
+            BitSet skipped = options.filter() == null ? excluded : excludedBy(options.filter());
+            for (List<VectorIndex.Hit> hits : index.search(queries, rowsWanted, skipped, options.candidates())) {
                 List<Match> matches = new ArrayList<>(Math.min(k, hits.size()));
                 Set<Integer> seen = new HashSet<>();
                 for (VectorIndex.Hit hit : hits) {
@@ -840,6 +930,52 @@ public final class IndexStore implements AutoCloseable {
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /** The rows a search must skip: deleted documents' and those of documents the filter does not pass. */
+    private BitSet excludedBy(DocumentFilter filter) {
+        BitSet skipped = (BitSet) excluded.clone();
+        List<String> fields = new ArrayList<>(filter.fields());
+        for (SegmentData segment : segments) {
+            List<String[][]> columns = new ArrayList<>(fields.size());
+            for (String field : fields) {
+                columns.add(segment.fieldValues.computeIfAbsent(field, f -> fieldValues(segment, f)));
+            }
+            List<String[]> values = new ArrayList<>(fields.size());
+            for (int d = 0; d < segment.documentCount(); d++) {
+                if (segment.deleted.get(d)) {
+                    continue;
+                }
+                values.clear();
+                for (String[][] column : columns) {
+                    values.add(column[d]);
+                }
+                if (!filter.matches(values)) {
+                    skipped.set(segment.firstRow + segment.firstRowOf(d), segment.firstRow + segment.firstRowOf(d + 1));
+                }
+            }
+        }
+        int base = documentsRowsInSegments();
+        for (int i = 0; i < added.size(); i++) {
+            if (!deletedAdded.get(i) && !filter.matches(added.get(i))) {
+                skipped.set(base + addedRows[i], base + addedRows[i + 1]);
+            }
+        }
+        return skipped;
+    }
+
+    /** One pass over a segment's documents: each one's values of a field, equal texts shared. */
+    private String[][] fieldValues(SegmentData segment, String field) {
+        String[][] column = new String[segment.documentCount()][];
+        Map<String, String> shared = new HashMap<>();
+        for (int d = 0; d < column.length; d++) {
+            String[] values = DocumentFilter.values(parse(segment, d).fields().get(field));
+            for (int v = 0; v < values.length; v++) {
+                values[v] = shared.computeIfAbsent(values[v], t -> t);
+            }
+            column[d] = values;
+        }
+        return column;
     }
 
     private Match match(VectorIndex.Hit hit) {
@@ -1022,8 +1158,8 @@ public final class IndexStore implements AutoCloseable {
                     list.add(tail);
                 }
             }
-            Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, spec, index.type(), quantization, chunking,
-                    generation, list);
+            Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, spec, type.name(), parameters, quantization,
+                    chunking, generation, list);
             try (FileChannel channel = FileChannel.open(manifestTemp, StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 SegmentWriter.writeFully(channel, ByteBuffer.wrap(PRETTY.writeValueAsBytes(manifest.toJson())));
@@ -1046,7 +1182,7 @@ public final class IndexStore implements AutoCloseable {
             if (!committed) {
                 // Nothing of this generation is referenced: remove it so no half-written file stays.
                 for (Path file : written) {
-                    Files.deleteIfExists(file);
+                    deleteTree(file);
                 }
                 Files.deleteIfExists(manifestTemp);
             }
@@ -1095,8 +1231,38 @@ public final class IndexStore implements AutoCloseable {
                 out.add(JSON.writeValueAsBytes(document.toJson()), idHash(document.idText()), base + addedRows[i],
                         count, chunked ? Arrays.copyOfRange(addedSpans, 2 * addedRows[i], 2 * addedRows[i + 1]) : null);
             }
-            return out.finish(saveHook);
+            Manifest.Segment info = out.finish(saveHook);
+            return type.writesSegmentFiles() ? writeIndexFiles(dir, info, written) : info;
         }
+    }
+
+    /** The index type's structure for a segment just written, built from the rows in its vectors file. */
+    private Manifest.Segment writeIndexFiles(Path dir, Manifest.Segment info, List<Path> written) throws IOException {
+        String name = "index." + info.id();
+        Path files = dir.resolve(name);
+        // A leftover of an interrupted save of the same generation (never referenced): start afresh.
+        deleteTree(files);
+        written.add(files);
+        try (SegmentData segment = SegmentData.open(dir, info, quantization, spec.dimension(), 0, 0);
+             VectorStore rows = new VectorStore(spec.dimension(), quantization)) {
+            rows.addBlock(segment.vectors, segment.codes, segment.scales, info.rows());
+            type.writeSegment(files, rows, parameters, pool);
+        }
+        syncDirectory(dir);
+        saveHook.reached("index-files-written");
+        return info.withIndexFiles(name);
+    }
+
+    /** Deletes a file, or a directory and everything in it; nothing there is fine. */
+    static void deleteTree(Path path) throws IOException {
+        if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
+                for (Path entry : entries) {
+                    deleteTree(entry);
+                }
+            }
+        }
+        Files.deleteIfExists(path);
     }
 
     private static int[] segmentSpans(SegmentData segment, int first, int count) {
@@ -1146,6 +1312,9 @@ public final class IndexStore implements AutoCloseable {
             if (segment.deletionsFile() != null) {
                 referenced.add(segment.deletionsFile());
             }
+            if (segment.indexFiles() != null) {
+                referenced.add(segment.indexFiles());
+            }
         }
         List<Path> stale = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
@@ -1160,7 +1329,7 @@ public final class IndexStore implements AutoCloseable {
         }
         for (Path file : stale) {
             try {
-                Files.deleteIfExists(file);
+                deleteTree(file);
             } catch (IOException e) {
                 // Typically still open elsewhere (Windows keeps mapped files open); see above.
             }

@@ -34,6 +34,7 @@ import io.jembed.core.model.Prompts;
  *   "default_prompt_name": null,
  *   "document_prompt": {"name": "document", "text": "passage: "},
  *   "index_type": "flat",
+ *   "index_parameters": {},
  *   "quantization": "none",
  *   "chunking": {"tokens": 256, "overlap": 128},
  *   "generation": 3,
@@ -44,7 +45,7 @@ import io.jembed.core.model.Prompts;
  *      "documents_file": "documents.1.jsonl", "documents_bytes": 41023,
  *      "deleted": 5, "deletions_file": "deletions.1.3.bin", "deletions_bytes": 25},
  *     {"segment": 3, "documents": 20, "rows": 20, "max_rows_per_document": 1, ...,
- *      "deleted": 0, "deletions_file": null, "deletions_bytes": 0}
+ *      "deleted": 0, "deletions_file": null, "deletions_bytes": 0, "index_files": null}
  *   ]
  * }
  * }</pre>
@@ -52,6 +53,12 @@ import io.jembed.core.model.Prompts;
  * <p>{@code count} is the number of live documents: every segment's documents minus its deleted
  * ones. A segment is numbered by the generation that wrote it; a row is one vector (a document, or
  * one window of it when {@code chunking} is set: null when documents are embedded whole).
+ *
+ * <p>{@code index_parameters} are the index type's settings as {@link IndexType#parameters} completed
+ * them (e.g. hnsw's {@code {"m": "16", "ef_construction": "100", "quantize": "none"}}); a segment's
+ * {@code index_files} names the directory of the type's own files for it (hnsw's graph), null for a
+ * type that keeps none (flat). Manifests of version 3 written before these two fields read as
+ * flat, with none.
  *
  * <p>Version 3 added segments, deletions, chunking and the index type; version 2 added the prompts:
  * the model's ({@code prompts}, {@code default_prompt_name}, as its config_sentence_transformers.json
@@ -62,14 +69,15 @@ import io.jembed.core.model.Prompts;
  *
  * @param formatVersion layout version; this jembed writes {@value #FORMAT_VERSION} and reads 1 and 2 too
  * @param spec          model, dimension, pooling, normalisation and prompts of the vectors
- * @param indexType     the {@link VectorIndex} type, "flat" today
+ * @param indexType     the {@link IndexType} name: "flat", or "hnsw" with the jembed-lucene module
+ * @param indexParameters the index type's settings, names and values as text, in a fixed order
  * @param quantization  scan storage; INT8 segments also hold the int8 copy
  * @param chunking      how documents were cut into windows, or null for whole documents
  * @param generation    1 for the first write, +1 for each later one
  * @param segments      the segments, in row order
  */
-public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, Quantization quantization,
-                       Chunking chunking, long generation, List<Segment> segments) {
+public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, Map<String, String> indexParameters,
+                       Quantization quantization, Chunking chunking, long generation, List<Segment> segments) {
 
     /** The value of the "format" field. */
     public static final String FORMAT = "jembed-index";
@@ -99,10 +107,11 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, 
      * @param maxRowsPerDocument the most windows any one of its documents has (1 unless chunked)
      * @param deleted            how many of its documents are deleted
      * @param deletionsFile      the bitset of deleted documents, null when none is
+     * @param indexFiles         the directory of the index type's files for this segment, null when it has none
      */
     public record Segment(long id, int documents, int rows, int maxRowsPerDocument, String vectorsFile,
                           long vectorsBytes, String documentsFile, long documentsBytes, int deleted,
-                          String deletionsFile, long deletionsBytes) {
+                          String deletionsFile, long deletionsBytes, String indexFiles) {
         public Segment {
             if (id < 1 || documents < 0 || rows < documents || maxRowsPerDocument < 1 || deleted < 0
                     || deleted > documents || vectorsBytes < 0 || documentsBytes < 0 || deletionsBytes < 0) {
@@ -116,6 +125,9 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, 
             if (deleted > 0 || deletionsFile != null) {
                 checkFileName("segment " + id + " deletions_file", deletionsFile);
             }
+            if (indexFiles != null) {
+                checkFileName("segment " + id + " index_files", indexFiles);
+            }
         }
 
         /** Documents not deleted. */
@@ -126,13 +138,20 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, 
         /** This segment with another deletion set. */
         Segment withDeletions(int deletedCount, String file, long bytes) {
             return new Segment(id, documents, rows, maxRowsPerDocument, vectorsFile, vectorsBytes, documentsFile,
-                    documentsBytes, deletedCount, file, bytes);
+                    documentsBytes, deletedCount, file, bytes, indexFiles);
+        }
+
+        /** This segment with the index type's files for it. */
+        Segment withIndexFiles(String directory) {
+            return new Segment(id, documents, rows, maxRowsPerDocument, vectorsFile, vectorsBytes, documentsFile,
+                    documentsBytes, deleted, deletionsFile, deletionsBytes, directory);
         }
     }
 
     public Manifest {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(indexType, "indexType");
+        indexParameters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(indexParameters));
         Objects.requireNonNull(quantization, "quantization");
         segments = List.copyOf(segments);
         if (generation < 1) {
@@ -205,6 +224,8 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, 
         document.put("name", spec.documentPrompt().name());
         document.put("text", spec.documentPrompt().text());
         json.put("index_type", indexType);
+        ObjectNode parameters = json.putObject("index_parameters");
+        indexParameters.forEach(parameters::put);
         json.put("quantization", quantization.name().toLowerCase(Locale.ROOT));
         if (chunking == null) {
             json.putNull("chunking");
@@ -227,6 +248,7 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, 
             entry.put("deleted", segment.deleted());
             entry.put("deletions_file", segment.deletionsFile());
             entry.put("deletions_bytes", segment.deletionsBytes());
+            entry.put("index_files", segment.indexFiles());
         }
         return json;
     }
@@ -277,10 +299,12 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, 
                 int count = (int) integer(json, "count", dir, 0, Integer.MAX_VALUE);
                 Segment only = new Segment(generation, count, count, 1, text(json, "vectors_file", dir),
                         integer(json, "vectors_bytes", dir, 0, Long.MAX_VALUE), text(json, "documents_file", dir),
-                        integer(json, "documents_bytes", dir, 0, Long.MAX_VALUE), 0, null, 0);
-                return new Manifest(version, spec, FlatIndex.TYPE, quantization, null, generation, List.of(only));
+                        integer(json, "documents_bytes", dir, 0, Long.MAX_VALUE), 0, null, 0, null);
+                return new Manifest(version, spec, FlatIndex.TYPE, Map.of(), quantization, null, generation,
+                        List.of(only));
             }
             String indexType = text(json, "index_type", dir);
+            Map<String, String> indexParameters = indexParameters(json, dir);
             Chunking chunking = chunking(json, dir);
             JsonNode list = json.get("segments");
             if (list == null || !list.isArray()) {
@@ -296,6 +320,11 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, 
                     throw bad(dir, "manifest.json segment field 'deletions_file': expected null or a file name, found "
                             + describe(deletionsFile));
                 }
+                JsonNode indexFiles = entry.get("index_files");
+                if (indexFiles != null && !(indexFiles.isNull() || indexFiles.isTextual())) {
+                    throw bad(dir, "manifest.json segment field 'index_files': expected null or a directory name, "
+                            + "found " + indexFiles);
+                }
                 segments.add(new Segment(integer(entry, "segment", dir, 1, Long.MAX_VALUE),
                         (int) integer(entry, "documents", dir, 0, Integer.MAX_VALUE),
                         (int) integer(entry, "rows", dir, 0, Integer.MAX_VALUE),
@@ -304,9 +333,11 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, 
                         text(entry, "documents_file", dir), integer(entry, "documents_bytes", dir, 0, Long.MAX_VALUE),
                         (int) integer(entry, "deleted", dir, 0, Integer.MAX_VALUE),
                         deletionsFile.isNull() ? null : deletionsFile.textValue(),
-                        integer(entry, "deletions_bytes", dir, 0, Long.MAX_VALUE)));
+                        integer(entry, "deletions_bytes", dir, 0, Long.MAX_VALUE),
+                        indexFiles == null || indexFiles.isNull() ? null : indexFiles.textValue()));
             }
-            Manifest manifest = new Manifest(version, spec, indexType, quantization, chunking, generation, segments);
+            Manifest manifest = new Manifest(version, spec, indexType, indexParameters, quantization, chunking,
+                    generation, segments);
             long count = integer(json, "count", dir, 0, Integer.MAX_VALUE);
             if (count != manifest.count()) {
                 throw bad(dir, "manifest.json field 'count': expected " + manifest.count()
@@ -316,6 +347,26 @@ public record Manifest(int formatVersion, EmbeddingSpec spec, String indexType, 
         } catch (IllegalArgumentException e) {
             throw new IndexFormatException(IndexFormatException.Reason.BAD_MANIFEST, dir, e.getMessage(), e);
         }
+    }
+
+    /** Absent in the version 3 manifests written before index types had settings: none. */
+    private static Map<String, String> indexParameters(JsonNode json, Path dir) throws IndexFormatException {
+        JsonNode node = json.get("index_parameters");
+        Map<String, String> parameters = new LinkedHashMap<>();
+        if (node == null) {
+            return parameters;
+        }
+        if (!node.isObject()) {
+            throw bad(dir, "manifest.json field 'index_parameters': expected an object of name: value, found " + node);
+        }
+        for (Map.Entry<String, JsonNode> parameter : node.properties()) {
+            if (!parameter.getValue().isTextual()) {
+                throw bad(dir, "manifest.json field 'index_parameters." + parameter.getKey() + "': expected a string, "
+                        + "found " + parameter.getValue());
+            }
+            parameters.put(parameter.getKey(), parameter.getValue().textValue());
+        }
+        return parameters;
     }
 
     private static Chunking chunking(JsonNode json, Path dir) throws IndexFormatException {

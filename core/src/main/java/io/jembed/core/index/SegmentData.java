@@ -68,6 +68,13 @@ final class SegmentData implements AutoCloseable {
     final BitSet deleted;
     /** Whether {@link #deleted} changed since the manifest: the next commit writes a new deletions file. */
     boolean deletionsChanged;
+    /**
+     * Per field a filter has named: each local document's values of it ({@link DocumentFilter#values}).
+     * Filled on the first filtered search that names the field (one pass over the documents); the
+     * segment never changes, so neither do they.
+     */
+    final java.util.concurrent.ConcurrentHashMap<String, String[][]> fieldValues =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private SegmentData(Manifest.Segment info, int firstRow, int firstDocument, SafetensorsReader file,
                         Arena documentsArena, MemorySegment vectors, MemorySegment codes, float[] scales,

@@ -156,7 +156,7 @@ final class SegmentWriter implements AutoCloseable {
         }
         hook.reached("vectors-written");
         return new Manifest.Segment(id, documents, rows, maxRowsPerDocument, vectorsName, vectorsBytes, documentsName,
-                written, 0, null, 0);
+                written, 0, null, 0, null);
     }
 
     @FunctionalInterface

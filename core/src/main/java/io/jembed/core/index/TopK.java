@@ -7,16 +7,17 @@ import java.util.List;
  * The best {@code capacity} (position, score) pairs offered so far: a min-heap whose root is the
  * worst kept pair. "Better" is a strict total order, higher score first and then lower position,
  * so the kept set and its sorted order do not depend on the order of offers: splitting a scan
- * over threads and merging gives the same result as one sequential scan.
+ * over threads and merging gives the same result as one sequential scan. Public for index types
+ * outside this package, which must rank as flat does.
  */
-final class TopK {
+public final class TopK {
 
     private final int capacity;
     private final int[] positions;
     private final float[] scores;
     private int size;
 
-    TopK(int capacity) {
+    public TopK(int capacity) {
         this.capacity = capacity;
         this.positions = new int[capacity];
         this.scores = new float[capacity];
@@ -27,7 +28,7 @@ final class TopK {
         return scoreA > scoreB || (scoreA == scoreB && positionA < positionB);
     }
 
-    void offer(int position, float score) {
+    public void offer(int position, float score) {
         if (size < capacity) {
             positions[size] = position;
             scores[size] = score;
@@ -54,7 +55,7 @@ final class TopK {
     }
 
     /** The kept pairs, best first. */
-    List<VectorIndex.Hit> sorted() {
+    public List<VectorIndex.Hit> sorted() {
         List<VectorIndex.Hit> hits = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
             hits.add(new VectorIndex.Hit(positions[i], scores[i]));

@@ -7,8 +7,8 @@ import java.util.List;
  * An index type: how the rows of a {@link VectorStore} are searched. {@link IndexStore} keeps the
  * documents, the segments and the deletions, and asks its index for the best rows; the index type
  * is recorded in manifest.json ({@code "index_type"}) so a directory is reopened with the same.
- * Today there is {@link FlatIndex} ("flat", exact); an approximate type such as HNSW implements the
- * same contract over the same rows.
+ * {@link FlatIndex} ("flat") is exact; an approximate type (hnsw, from {@link IndexType}) implements
+ * the same contract over the same rows, examining {@code candidates} of them per query.
  *
  * <p>Contract: rows are numbered as in the store; a row in {@code excluded} (deleted or replaced
  * documents) is never returned; hits are best first with ties broken by lower row; k is at least 1
@@ -41,6 +41,15 @@ public interface VectorIndex extends AutoCloseable {
      * @throws IllegalArgumentException if k &lt; 1 or a query has the wrong length or a non-finite value
      */
     List<List<Hit>> search(float[][] queries, int k, BitSet excluded);
+
+    /**
+     * {@link #search(float[][], int, BitSet)} examining about {@code candidates} rows per query
+     * (hnsw's ef; at least k is used): more finds more of the true nearest at more cost. 0 means
+     * the type's default; an exact type ignores it.
+     */
+    default List<List<Hit>> search(float[][] queries, int k, BitSet excluded, int candidates) {
+        return search(queries, k, excluded);
+    }
 
     /** Releases what the index holds (not the store's blocks, which belong to their owner). */
     @Override

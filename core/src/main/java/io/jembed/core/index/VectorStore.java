@@ -25,6 +25,8 @@ import java.util.Objects;
  */
 public final class VectorStore implements AutoCloseable {
 
+    private static final io.jembed.core.kernels.IndexKernels KERNELS = io.jembed.core.kernels.IndexKernels.get();
+
     /** Stored floats are little-endian, as in the safetensors files blocks are mapped from. */
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int MIN_TAIL_CAPACITY = 1024;
@@ -189,6 +191,28 @@ public final class VectorStore implements AutoCloseable {
         float[] out = new float[dim];
         MemorySegment.copy(vectors(b), FLOAT_LE, 4L * dim * (row - starts[b]), out, 0, dim);
         return out;
+    }
+
+    /**
+     * A query as searches compare it: checked (length, finite values) and scaled to unit length, copied.
+     *
+     * @throws IllegalArgumentException naming {@code what} for a wrong length or a non-finite value
+     */
+    public float[] unitQuery(String what, float[] query) {
+        check(what, query);
+        float[] unit = query.clone();
+        normalize(unit, 0, dim);
+        return unit;
+    }
+
+    /**
+     * The score of a row for a {@link #unitQuery}: the dot product as {@link FlatIndex} computes it,
+     * bit for bit, so an index type that re-scores its candidates here reports flat's scores.
+     */
+    public float score(float[] unitQuery, int row) {
+        Objects.checkIndex(row, size());
+        int b = blockOf(row);
+        return KERNELS.dot(unitQuery, 0, vectors(b), 4L * dim * (row - starts[b]), dim);
     }
 
     /** The int8 codes of a row (INT8 only), copied. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -74,6 +75,20 @@ public final class SemanticSearch implements AutoCloseable {
             throws IOException {
         return new SemanticSearch(embedder, IndexStore.create(spec(embedder, embedder.resolve(documentPrompt)),
                 quantization, embedder.computePool()));
+    }
+
+    /**
+     * An empty in-memory index of an index type: "flat" (exact), or "hnsw" (Lucene's graph, with the
+     * jembed-lucene module on the class path) with its settings ({@code m}, {@code ef_construction},
+     * {@code quantize}, {@code ef}; missing ones take their defaults). An hnsw graph is built when
+     * a segment is saved; documents added since are searched exactly.
+     *
+     * @throws IllegalArgumentException for a type there is not, or a bad setting
+     */
+    public static SemanticSearch create(Embedder embedder, String indexType, Map<String, String> parameters,
+                                        Prompt documentPrompt) throws IOException {
+        return new SemanticSearch(embedder, IndexStore.create(spec(embedder, embedder.resolve(documentPrompt)),
+                Quantization.NONE, indexType, parameters, embedder.computePool()));
     }
 
     /**
@@ -227,6 +242,32 @@ public final class SemanticSearch implements AutoCloseable {
         return hits(store.search(query, k));
     }
 
+    /**
+     * {@link #search(String, int)} keeping to the documents a filter passes, and with an
+     * approximate index's effort ({@link IndexStore.SearchOptions}).
+     */
+    public List<Hit> search(String question, int k, IndexStore.SearchOptions options) {
+        checkK(k);
+        return hits(store.search(new float[][] {embedder.embed(question, queryPrompt())}, k, options).get(0));
+    }
+
+    /** {@link #search(List, int, Prompt)} with a filter and an approximate index's effort. */
+    public List<List<Hit>> search(List<String> questions, int k, Prompt queryPrompt, IndexStore.SearchOptions options) {
+        checkK(k);
+        float[][] queries = embedder.embed(questions, queryPrompt);
+        List<List<Hit>> results = new ArrayList<>(questions.size());
+        for (List<IndexStore.Match> matches : store.search(queries, k, options)) {
+            results.add(hits(matches));
+        }
+        return results;
+    }
+
+    /** {@link #search(float[], int)} with a filter and an approximate index's effort. */
+    public List<Hit> search(float[] query, int k, IndexStore.SearchOptions options) {
+        checkK(k);
+        return hits(store.search(new float[][] {query}, k, options).get(0));
+    }
+
     /** {@link #search(String, int)} for many questions, scanned together. */
     public List<List<Hit>> search(List<String> questions, int k) {
         return search(questions, k, queryPrompt());
@@ -234,13 +275,7 @@ public final class SemanticSearch implements AutoCloseable {
 
     /** {@link #search(List, int)} with the questions embedded under another prompt. */
     public List<List<Hit>> search(List<String> questions, int k, Prompt queryPrompt) {
-        checkK(k);
-        float[][] queries = embedder.embed(questions, queryPrompt);
-        List<List<Hit>> results = new ArrayList<>(questions.size());
-        for (List<IndexStore.Match> matches : store.search(queries, k)) {
-            results.add(hits(matches));
-        }
-        return results;
+        return search(questions, k, queryPrompt, IndexStore.SearchOptions.DEFAULT);
     }
 
     private static int checkK(int k) {

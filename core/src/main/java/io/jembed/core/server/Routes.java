@@ -18,6 +18,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.jembed.core.Embedder;
+import io.jembed.core.index.DocumentFilter;
+import io.jembed.core.index.IndexStore;
 import io.jembed.core.index.Similarity;
 import io.jembed.core.model.Prompt;
 import io.jembed.core.pooling.Pooling;
@@ -205,6 +207,37 @@ final class Routes {
 
     // ---- POST /search ----------------------------------------------------------------------
 
+    /**
+     * {@code "filter": {"field": value or [values], ...}} as a {@link DocumentFilter} (null when
+     * absent): a value is a string, number or boolean, matched as the CLI's --filter matches it.
+     */
+    static DocumentFilter filter(RequestBody body) {
+        JsonNode node = body.root().get("filter");
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject() || node.isEmpty()) {
+            throw RequestBody.shape("filter", "an object of field: value or [values]", node);
+        }
+        Map<String, List<String>> values = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
+            List<String> texts = new ArrayList<>();
+            JsonNode value = field.getValue();
+            for (JsonNode element : value.isArray() ? value : List.of(value)) {
+                if (!element.isValueNode() || element.isNull()) {
+                    throw RequestBody.shape("filter." + field.getKey(), "a string, number or boolean, or an array "
+                            + "of them", value);
+                }
+                texts.add(element.isTextual() ? element.textValue() : element.toString());
+            }
+            if (texts.isEmpty() || field.getKey().isEmpty()) {
+                throw RequestBody.shape("filter." + field.getKey(), "a field name and at least one value", value);
+            }
+            values.put(field.getKey(), texts);
+        }
+        return DocumentFilter.of(values);
+    }
+
     Response search(RequestBody body) {
         long start = System.nanoTime();
         if (search == null) {
@@ -218,11 +251,13 @@ final class Routes {
         Integer k = body.integer("k", 1, MAX_K);
         int hitsWanted = Math.min(k == null ? DEFAULT_K : k, Math.max(search.size(), 1));
         Prompt prompt = prompt(body.string("prompt_name"), search.queryPrompt());
+        Integer ef = body.integer("ef", 1, 100_000);
+        IndexStore.SearchOptions options = new IndexStore.SearchOptions(filter(body), ef == null ? 0 : ef);
         Embedded embedded = admitted(1, () -> embed(List.of(new RequestBody.Input(query, null)), prompt,
                 TruncationDirection.RIGHT, true));
         float[] vector = finish(embedded.raw(), null, embedder.pooling().normalize())[0];
         long scan = System.nanoTime();
-        List<SemanticSearch.Hit> hits = search.size() == 0 ? List.of() : search.search(vector, hitsWanted);
+        List<SemanticSearch.Hit> hits = search.size() == 0 ? List.of() : search.search(vector, hitsWanted, options);
         metrics.searchScanDuration.observeNanos(System.nanoTime() - scan);
         byte[] json = write(g -> {
             g.writeStartObject();

@@ -82,9 +82,10 @@ class IndexStoreTest {
         Path dir = temp.resolve("index");
         try (IndexStore memory = store(quantization, 50)) {
             Manifest manifest = memory.save(dir);
-            assertEquals(new Manifest(3, SPEC, "flat", quantization, null, 1, List.of(new Manifest.Segment(1, 50, 50, 1,
-                    "vectors.1.safetensors", Files.size(dir.resolve("vectors.1.safetensors")), "documents.1.jsonl",
-                    Files.size(dir.resolve("documents.1.jsonl")), 0, null, 0))), manifest);
+            assertEquals(new Manifest(3, SPEC, "flat", java.util.Map.of(), quantization, null, 1,
+                    List.of(new Manifest.Segment(1, 50, 50, 1, "vectors.1.safetensors",
+                            Files.size(dir.resolve("vectors.1.safetensors")), "documents.1.jsonl",
+                            Files.size(dir.resolve("documents.1.jsonl")), 0, null, 0, null))), manifest);
             assertEquals(manifest, IndexStore.readManifest(dir));
             try (IndexStore opened = IndexStore.open(dir, SPEC, 2)) {
                 assertEquals(50, opened.size());
@@ -456,8 +457,20 @@ class IndexStoreTest {
         assertEquals("manifest.json field 'count': expected 2 (the segments' documents minus their deleted), found 5 in "
                 + dir, assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).getMessage());
         Files.writeString(manifest, json.deepCopy().put("index_type", "hnsw").toString());
-        assertEquals(IndexFormatException.Reason.UNSUPPORTED_VERSION,
-                assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).reason());
+        IndexFormatException noHnsw = assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1));
+        assertEquals(IndexFormatException.Reason.UNSUPPORTED_VERSION, noHnsw.reason());
+        // Core alone has no hnsw: the message says where it comes from.
+        assertEquals("manifest.json index_type: expected flat, found \"hnsw\" (an index type this jembed does not "
+                + "have: it comes with the jembed-lucene module) in " + dir, noHnsw.getMessage());
+        Files.writeString(manifest, json.deepCopy().put("index_parameters", 5).toString());
+        assertEquals("manifest.json field 'index_parameters': expected an object of name: value, found 5 in " + dir,
+                assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).getMessage());
+        ObjectNode badFiles = json.deepCopy();
+        ((ObjectNode) badFiles.get("segments").get(0)).put("index_files", "../graph");
+        Files.writeString(manifest, badFiles.toString());
+        assertEquals("manifest segment 1 index_files: expected a file name inside the index directory, found "
+                + "'../graph' in " + dir, assertThrows(IndexFormatException.class,
+                () -> IndexStore.open(dir, SPEC, 1)).getMessage());
         Files.writeString(manifest, "{\"format\": \"jembed-index\", ");
         assertEquals(IndexFormatException.Reason.BAD_MANIFEST,
                 assertThrows(IndexFormatException.class, () -> IndexStore.open(dir, SPEC, 1)).reason());

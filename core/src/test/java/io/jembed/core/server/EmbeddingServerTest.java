@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -29,9 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 
 import io.jembed.core.Embedder;
 import io.jembed.core.index.Document;
+import io.jembed.core.index.DocumentFilter;
 import io.jembed.core.model.Prompt;
 import io.jembed.core.model.TinyModelDirectory;
 import io.jembed.core.search.SemanticSearch;
@@ -350,10 +354,32 @@ class EmbeddingServerTest {
         assertError(post("/search", "{\"query\": \" \"}"), 400, "Empty", "`query` cannot be empty");
         assertError(post("/search", "{\"query\": \"a\", \"k\": 0}"), 422, "Validation", "k: expected");
         assertError(post("/search", "{}"), 422, "Validation", "missing field `query`");
+        // Filters on stored fields: these documents have none, so a filter passes none of them.
+        assertEquals(0, post("/search", "{\"query\": \"cat\", \"filter\": {\"lang\": \"en\"}}").json()
+                .path("hits").size());
+        assertEquals(3, post("/search", "{\"query\": \"cat\", \"ef\": 50}").json().path("hits").size());
+        assertError(post("/search", "{\"query\": \"cat\", \"filter\": [\"lang\"]}"), 422, "Validation",
+                "filter: expected an object of field: value or [values]");
+        assertError(post("/search", "{\"query\": \"cat\", \"filter\": {\"lang\": {\"a\": 1}}}"), 422,
+                "Validation", "filter.lang: expected a string, number or boolean");
+        assertError(post("/search", "{\"query\": \"cat\", \"ef\": 0}"), 422, "Validation", "ef: expected");
         Reply page = get("/");
         assertEquals(200, page.status());
         assertTrue(page.response().headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'none'"));
         assertEquals(200, get("/?q=cat").status());
+    }
+
+    @Test
+    void aRequestFilterMatchesAsTheCommandLineFilterDoes() {
+        ObjectMapper mapper = new ObjectMapper();
+        DocumentFilter filter = Routes.filter(RequestBody.parse(mapper, ("{\"query\": \"q\", \"filter\": "
+                + "{\"lang\": [\"en\", \"de\"], \"year\": 2020, \"open\": true}}").getBytes(StandardCharsets.UTF_8)));
+        assertEquals(DocumentFilter.parse(List.of("lang=en", "lang=de", "year=2020", "open=true")).toString(),
+                filter.toString());
+        ObjectNode fields = mapper.createObjectNode().put("lang", "de").put("year", 2020).put("open", true);
+        assertTrue(filter.matches(new Document(TextNode.valueOf("x"), "t", fields)));
+        fields.put("year", 2021);
+        assertFalse(filter.matches(new Document(TextNode.valueOf("x"), "t", fields)));
     }
 
     @Test
