@@ -38,9 +38,9 @@ import io.jembed.core.kernels.WorkerPool;
  */
 final class HnswIndex implements VectorIndex {
 
-    /** One segment's Lucene index: its reader, and Lucene document number to segment row both ways. */
+    /** One segment's Lucene index: its reader, and per leaf each Lucene document's segment row. */
     private record Graph(long segment, int firstRow, int rows, DirectoryReader reader, IndexSearcher searcher,
-                         int[][] docToRow, int[][] rowToDoc) {
+                         int[][] docToRow) {
     }
 
     private final VectorStore store;
@@ -93,7 +93,6 @@ final class HnswIndex implements VectorIndex {
             }
             List<LeafReaderContext> leaves = reader.leaves();
             int[][] docToRow = new int[leaves.size()][];
-            int[][] rowToDoc = new int[leaves.size()][];
             int[] seen = new int[segment.rows()];
             for (LeafReaderContext leaf : leaves) {
                 int maxDoc = leaf.reader().maxDoc();
@@ -110,19 +109,9 @@ final class HnswIndex implements VectorIndex {
                 }
                 docToRow[leaf.ord] = rows;
             }
-            // Only rows of the leaf's own documents are filled; the accept sets are per leaf.
-            for (LeafReaderContext leaf : leaves) {
-                int[] doc = new int[segment.rows()];
-                java.util.Arrays.fill(doc, -1);
-                int[] rows = docToRow[leaf.ord];
-                for (int d = 0; d < rows.length; d++) {
-                    doc[rows[d]] = d;
-                }
-                rowToDoc[leaf.ord] = doc;
-            }
             IndexSearcher searcher = new IndexSearcher(reader);
             searcher.setQueryCache(null);
-            return new Graph(segment.id(), segment.firstRow(), segment.rows(), reader, searcher, docToRow, rowToDoc);
+            return new Graph(segment.id(), segment.firstRow(), segment.rows(), reader, searcher, docToRow);
         } catch (IOException | RuntimeException e) {
             reader.close();
             throw e;
@@ -241,16 +230,6 @@ final class HnswIndex implements VectorIndex {
         }
         acceptCache = new Object[] {excluded, sets};
         return sets;
-    }
-
-    /** For {@code jembed index info}: the graphs' Lucene segments and documents. */
-    List<String> describe() {
-        List<String> lines = new ArrayList<>();
-        for (Graph graph : graphs) {
-            lines.add("segment " + graph.segment() + ": " + graph.reader().leaves().size() + " Lucene segment(s), "
-                    + graph.reader().maxDoc() + " vectors");
-        }
-        return lines;
     }
 
     private static void closeQuietly(Graph graph) {
