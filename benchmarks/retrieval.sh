@@ -98,10 +98,14 @@ else
 fi
 COMMON=(--input "$CORPUS" "${FIELDS[@]}" --model "$MODEL" --threads "$THREADS")
 if [ -z "$CHUNK_TOKENS" ]; then
-  # The largest window the model takes: its max length less [CLS] and [SEP] (no document prompt for
-  # all-MiniLM-L6-v2 and bge; e5's "passage: " costs 3 more, which index refuses with the figure).
+  # The largest window the model takes: its max length less [CLS], [SEP] and the document prompt's
+  # tokens (none for all-MiniLM-L6-v2 and bge; e5's "passage: " is 2), counted by tokenizing an empty
+  # text under the prompt the index will use.
   MAX=$(jembed model list 2>/dev/null | awk -v m="$MODEL" '$1 == m { print $5 }')
-  CHUNK_TOKENS=$(( ${MAX:-256} - 2 ))
+  SPECIALS=$(echo '{"id": 1, "text": ""}' | jembed tokenize --input - --output - --model "$MODEL" \
+    --prompt-name document 2>/dev/null | sed -n 's/.*"input_ids":\[\([^]]*\)\].*/\1/p' | tr ',' '\n' | grep -c .)
+  [ "${SPECIALS:-0}" -ge 2 ] || SPECIALS=2
+  CHUNK_TOKENS=$(( ${MAX:-256} - SPECIALS ))
 fi
 CHUNK_OVERLAP="${CHUNK_OVERLAP:-$(( CHUNK_TOKENS / 2 ))}"
 

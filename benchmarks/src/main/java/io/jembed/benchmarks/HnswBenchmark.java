@@ -35,7 +35,7 @@ import io.jembed.core.kernels.WorkerPool;
  * plus noise, cosine ~0.7 to its centre, as embeddings of one topic are) and --queries more drawn the
  * same way, then builds a flat index and an hnsw index of each --quantize (time: add + save, which
  * builds the graph), and reports per index: bytes on disk, resident memory the searches added
- * (VmRSS before opening and after the timed queries: mapped pages touched plus heap), recall@10
+ * (before opening and after the timed queries: mapped file pages resident plus heap in use), recall@10
  * against flat's exact top 10, single-query latency p50/p99 (one query per call, after 100 warm-up
  * queries) and queries/s (all queries in one call), each on pools of 1 and 2 threads, at each --ef.
  *
@@ -92,7 +92,7 @@ public final class HnswBenchmark {
                 truth.add(ids);
             }
         }
-        System.out.printf("%-22s %9s %10s %10s %8s %6s %9s %9s %9s%n", "index", "build s", "disk MB", "RSS+ MB",
+        System.out.printf("%-22s %9s %10s %10s %8s %6s %9s %9s %9s%n", "index", "build s", "disk MB", "RAM+ MB",
                 "recall", "thr", "p50 ms", "p99 ms", "q/s");
         measure("flat", spec, flatDir, flatBuild, queries, truth, 0);
         for (String quantize : quantizations) {
@@ -187,7 +187,6 @@ public final class HnswBenchmark {
                                 List<Set<Integer>> truth, int ef) throws IOException {
         long disk = treeBytes(dir);
         for (int threads : new int[] {1, 2}) {
-            System.gc();
             long rssBefore = rss();
             try (IndexStore store = IndexStore.open(dir, spec, threads)) {
                 IndexStore.SearchOptions options = new IndexStore.SearchOptions(null, ef);
@@ -219,11 +218,23 @@ public final class HnswBenchmark {
         }
     }
 
-    /** VmRSS of this process in bytes (Linux), 0 where there is no /proc. */
+    /**
+     * Memory the open index holds, in bytes: the file pages of this process that are resident
+     * (RssFile: the mapped index files a search touched) plus the heap in use after a collection.
+     * Not VmRSS: a collection after a build gives heap pages back to the OS at its own pace, which
+     * made VmRSS differences negative.
+     */
     private static long rss() {
+        System.gc();
+        Runtime runtime = Runtime.getRuntime();
+        return rssFile() + runtime.totalMemory() - runtime.freeMemory();
+    }
+
+    /** RssFile of this process in bytes (Linux), 0 where there is no /proc. */
+    private static long rssFile() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
+                if (line.startsWith("RssFile:")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }
@@ -276,7 +287,7 @@ public final class HnswBenchmark {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         if (Files.exists(dir)) {
             try (Stream<Path> walk = Files.walk(dir)) {
                 for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {

@@ -17,6 +17,7 @@ import io.jembed.core.EmbedRequest;
 import io.jembed.core.Embedder;
 import io.jembed.core.InputTooLongException;
 import io.jembed.core.index.Document;
+import io.jembed.core.index.Embeddings;
 import io.jembed.core.index.IndexStore;
 import io.jembed.core.index.Manifest;
 import io.jembed.core.index.Quantization;
@@ -49,7 +50,7 @@ final class IndexCommand implements Command {
 
     @Override
     public Set<String> options() {
-        return Args.names(Set.of("input", "output", "quantize", "truncate", "chunk-tokens", "chunk-overlap", "type",
+        return Args.names(Set.of("input", "from-embeddings", "output", "quantize", "truncate", "chunk-tokens", "chunk-overlap", "type",
                 "hnsw-m", "hnsw-ef-construction"), TextInput.Options.names(true), PromptOptions.NAMES,
                 ModelOptions.NAMES);
     }
@@ -58,6 +59,7 @@ final class IndexCommand implements Command {
     public String usage() {
         return """
                 usage: jembed index --input FILE|- --output DIR [options]
+                       jembed index --from-embeddings PATH --output DIR [options]
                        jembed index info DIR [--json]
 
                 Embeds every {"id": ..., "text": ..., <other fields>} line of the corpus and writes an
@@ -68,7 +70,14 @@ final class IndexCommand implements Command {
                 and a summary at the end (with how many texts were truncated, if any).
 
                 options:
-                  --input FILE       the corpus, JSONL; '-' for stdin (required)
+                  --input FILE       the corpus, JSONL; '-' for stdin (this or --from-embeddings)
+                  --from-embeddings PATH
+                                     take documents and their vectors from an embeddings directory
+                                     (io.jembed.spark.EmbedJob's output: Parquet or JSON Lines rows of
+                                     id, text, embedding and other fields, described by _jembed.json);
+                                     nothing is embedded again. Refused unless _jembed.json names the
+                                     index's model (--model; default: the model it names), pooling and
+                                     document prompt
                   --format jsonl|txt jsonl (default), or txt: one document per line, id = line number
                   --output DIR       the index directory (required); must not hold an index unless
                                      --append or --upsert
@@ -123,6 +132,10 @@ final class IndexCommand implements Command {
             throw CliException.usage("index: --json is for 'jembed index info DIR'");
         }
         args.noPositionals();
+        Optional<String> fromEmbeddings = args.option("from-embeddings");
+        if (fromEmbeddings.isPresent()) {
+            return fromEmbeddings(args, cli, Path.of(fromEmbeddings.get()));
+        }
         String input = args.required("input");
         Path output = Path.of(args.required("output"));
         boolean upsert = args.flag("upsert");
@@ -155,24 +168,7 @@ final class IndexCommand implements Command {
             throw CliException.usage("index: --chunk-overlap: expected less than --chunk-tokens " + chunkTokens
                     + ", found " + chunkOverlap);
         }
-        if (append && !exists) {
-            throw new CliException("index: --append needs an existing index in " + output + ", found "
-                    + (Files.exists(output) ? "no manifest.json there" : "nothing")
-                    + " (--upsert creates one when there is none)");
-        }
-        if (!extend && exists) {
-            Manifest existing = IndexStore.readManifest(output);
-            throw new CliException("index: " + output + " already holds an index of " + existing.count()
-                    + " documents; use --append or --upsert to add to it, or choose another --output");
-        }
-        if (!extend && Files.isRegularFile(output)) {
-            throw new CliException("index: --output " + output + " is a file; expected a directory path");
-        }
-        Path parent = output.toAbsolutePath().getParent();
-        if (!extend && parent != null && !Files.isDirectory(parent)) {
-            // As embed does: a typo in a path should not grow a tree of directories.
-            throw new CliException("index: output directory " + parent + " does not exist");
-        }
+        checkOutput(output, append, extend, exists);
         var promptOption = PromptOptions.read(args);
         String fallbackModel = ModelCatalog.DEFAULT_NAME;
         if (extend) {
@@ -237,6 +233,179 @@ final class IndexCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /**
+     * {@code index --from-embeddings PATH}: the documents and vectors of an embeddings directory into a
+     * new index or (--append/--upsert) a new segment, after checking that its description names the
+     * index's model, pooling and document prompt. No text is tokenized or embedded.
+     */
+    private static int fromEmbeddings(Args args, Cli cli, Path source) throws Exception {
+        if (args.option("input").isPresent()) {
+            throw CliException.usage("index: --input and --from-embeddings exclude each other (the embeddings hold "
+                    + "the documents)");
+        }
+        for (String option : List.of("format", "id-field", "text-field", "on-error", "truncate", "chunk-tokens",
+                "chunk-overlap", "prompt-name", "prompt")) {
+            if (args.option(option).isPresent()) {
+                throw CliException.usage("index: --" + option + " does not apply to --from-embeddings (its documents are "
+                        + "embedded already, as " + Embeddings.DESCRIPTION_FILE + " describes)");
+            }
+        }
+        Path output = Path.of(args.required("output"));
+        boolean upsert = args.flag("upsert");
+        boolean append = args.flag("append");
+        if (append && upsert) {
+            throw CliException.usage("index: --append and --upsert exclude each other");
+        }
+        boolean exists = IndexStore.isIndex(output);
+        boolean extend = append || (upsert && exists);
+        String type = args.option("type").orElseGet(() -> extend ? readType(output) : io.jembed.core.index.FlatIndex.TYPE);
+        Map<String, String> typeSettings = typeSettings(args, type);
+        boolean hnsw = !type.equals(io.jembed.core.index.FlatIndex.TYPE);
+        Quantization quantization = hnsw ? Quantization.NONE
+                : args.choice("quantize", Quantization.class, Quantization.NONE);
+        checkOutput(output, append, extend, exists);
+        Embeddings.Description description;
+        try {
+            description = Embeddings.readDescription(source);
+        } catch (Embeddings.FormatException e) {
+            throw new CliException("index: --from-embeddings " + e.getMessage());
+        }
+        // The index's model: the manifest's when extending, else the one the vectors name if the catalogue has it.
+        String fallbackModel = extend ? ModelCatalog.find(IndexStore.readManifest(output).spec().model())
+                .map(ModelCatalog.Entry::name).orElse(ModelCatalog.DEFAULT_NAME)
+                : ModelCatalog.find(description.model()).map(ModelCatalog.Entry::name).orElse(ModelCatalog.DEFAULT_NAME);
+        IndexStore.Duplicates duplicates = upsert ? IndexStore.Duplicates.REPLACE : IndexStore.Duplicates.REFUSE;
+        try (Embedder embedder = ModelOptions.load(args, cli, fallbackModel)) {
+            args.finish();
+            SemanticSearch search;
+            if (extend) {
+                search = SemanticSearch.open(embedder, output);
+                String refusal = refuseTypeChange(search.store(), output, type, typeSettings);
+                if (refusal == null && search.store().size() > 0 && search.store().chunking() != null) {
+                    refusal = "index: " + output + " holds documents in windows (--chunk-tokens); embeddings of whole "
+                            + "documents cannot join it";
+                }
+                if (refusal != null) {
+                    search.close();
+                    throw new CliException(refusal);
+                }
+            } else {
+                Prompt prompt = description.prompt();
+                search = hnsw ? SemanticSearch.create(embedder, type, typeSettings, prompt)
+                        : SemanticSearch.create(embedder, quantization, prompt);
+            }
+            try (search) {
+                String mismatch = description.mismatch(search.store().spec());
+                if (mismatch != null) {
+                    throw new CliException("index: --from-embeddings " + source + ": " + mismatch + "; expected vectors "
+                            + "the index can compare (embed them with the index's model and prompt, or give --model "
+                            + "the model that made them)");
+                }
+                int before = search.size();
+                long start = System.nanoTime();
+                Progress progress = new Progress(cli, "docs", description.rows());
+                long[] counts = addEmbeddings(search, source, description, duplicates, output, progress);
+                progress.finish();
+                if (counts[0] == 0) {
+                    throw new CliException("index: --from-embeddings " + source + " holds no rows; nothing written");
+                }
+                long nanos = System.nanoTime() - start;
+                Manifest manifest = search.save(output);
+                cli.err().println("jembed: indexed " + String.format("%,d", counts[0]) + " documents from "
+                        + source + " (embedded by " + description.model() + ", nothing embedded again) in "
+                        + String.format("%.1f", nanos / 1e9) + " s; " + output + " now holds "
+                        + String.format("%,d", manifest.count()) + " documents"
+                        + (before > 0 ? " (" + String.format("%,d", before) + " before"
+                        + (counts[1] > 0 ? String.format(", %,d replaced", counts[1]) : "") + ")" : "")
+                        + " in " + manifest.segments().size() + (manifest.segments().size() == 1 ? " segment" : " segments")
+                        + ", " + manifest.spec().dimension() + "-d " + name(quantization(search)) + " vectors"
+                        + (manifest.indexType().equals(io.jembed.core.index.FlatIndex.TYPE) ? ""
+                        : " in an " + manifest.indexType() + " index " + manifest.indexParameters()));
+                if (description.truncated() > 0) {
+                    cli.err().println(String.format("jembed: %,d of %,d texts were truncated at %d tokens when they were "
+                            + "embedded (as %s records)", description.truncated(), description.rows(),
+                            description.maxLength(), Embeddings.DESCRIPTION_FILE));
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** Rows added and documents replaced, in batches; ids are keys as for --input. */
+    private static long[] addEmbeddings(SemanticSearch search, Path source, Embeddings.Description description,
+                                        IndexStore.Duplicates duplicates, Path output, Progress progress)
+            throws java.io.IOException {
+        final int batch = 1024;
+        long added = 0;
+        long replaced = 0;
+        Map<String, String> seen = duplicates == IndexStore.Duplicates.REFUSE ? new HashMap<>() : null;
+        try (Embeddings.CloseableIterator<Embeddings.Row> rows = Embeddings.open(source, description)) {
+            List<Document> documents = new ArrayList<>(batch);
+            List<float[]> vectors = new ArrayList<>(batch);
+            while (true) {
+                boolean more = rows.hasNext();
+                if (more) {
+                    Embeddings.Row row = rows.next();
+                    String id = row.document().idText();
+                    if (seen != null) {
+                        String earlier = seen.putIfAbsent(id, row.where());
+                        if (earlier != null) {
+                            throw new CliException("index: " + row.where() + ": document id " + quoted(id)
+                                    + " appears earlier in the embeddings (" + earlier + "); ids are keys: use --upsert "
+                                    + "(the last row of an id wins); nothing written");
+                        }
+                        if (search.store().contains(id)) {
+                            throw new CliException("index: " + row.where() + ": document id " + quoted(id)
+                                    + " is already in the index " + output + "; use --upsert to replace it, or delete it "
+                                    + "first (jembed delete --index " + output + " ID); nothing written");
+                        }
+                    } else if (search.store().contains(id)) {
+                        replaced++;
+                    }
+                    documents.add(row.document());
+                    vectors.add(row.embedding());
+                }
+                if (documents.size() == batch || (!more && !documents.isEmpty())) {
+                    search.store().add(documents, vectors.toArray(new float[0][]), duplicates);
+                    added += documents.size();
+                    progress.add(documents.size());
+                    documents.clear();
+                    vectors.clear();
+                }
+                if (!more) {
+                    break;
+                }
+            }
+        } catch (Embeddings.FormatException e) {
+            throw new CliException("index: --from-embeddings " + e.getMessage() + "; nothing written");
+        } catch (java.io.UncheckedIOException e) {
+            throw new CliException("index: --from-embeddings " + e.getMessage() + "; nothing written");
+        }
+        return new long[] {added, replaced};
+    }
+
+    /** The --output checks both ways of indexing share. */
+    private static void checkOutput(Path output, boolean append, boolean extend, boolean exists) throws java.io.IOException {
+        if (append && !exists) {
+            throw new CliException("index: --append needs an existing index in " + output + ", found "
+                    + (Files.exists(output) ? "no manifest.json there" : "nothing")
+                    + " (--upsert creates one when there is none)");
+        }
+        if (!extend && exists) {
+            Manifest existing = IndexStore.readManifest(output);
+            throw new CliException("index: " + output + " already holds an index of " + existing.count()
+                    + " documents; use --append or --upsert to add to it, or choose another --output");
+        }
+        if (!extend && Files.isRegularFile(output)) {
+            throw new CliException("index: --output " + output + " is a file; expected a directory path");
+        }
+        Path parent = output.toAbsolutePath().getParent();
+        if (!extend && parent != null && !Files.isDirectory(parent)) {
+            // As embed does: a typo in a path should not grow a tree of directories.
+            throw new CliException("index: output directory " + parent + " does not exist");
+        }
     }
 
     /**
