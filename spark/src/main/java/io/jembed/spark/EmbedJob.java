@@ -234,7 +234,7 @@ public final class EmbedJob {
         }
         JembedSpark.Resolved resolved = JembedSpark.resolve(options);
         JembedSpark.Counters counters = JembedSpark.Counters.create(spark);
-        Dataset<Row> embedded = JembedSpark.embed(shaped, "text", "embedding", options, counters);
+        Dataset<Row> embedded = JembedSpark.embed(shaped, "text", "embedding", options, resolved, counters);
         // id, text, embedding first, then the corpus's other columns as they were.
         List<Column> order = new ArrayList<>(List.of(functions.col("id"), functions.col("text"),
                 functions.col("embedding")));

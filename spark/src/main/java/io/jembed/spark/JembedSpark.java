@@ -154,11 +154,12 @@ public final class JembedSpark {
      *                                  column exists, or the model or prompt cannot be resolved
      */
     public static Dataset<Row> embed(Dataset<Row> df, String textColumn, String outputColumn, Options options) {
-        return embed(df, textColumn, outputColumn, options, null);
+        return embed(df, textColumn, outputColumn, options, null, null);
     }
 
+    /** As the public embed, with the model already resolved (EmbedJob records it) and counters to read after. */
     static Dataset<Row> embed(Dataset<Row> df, String textColumn, String outputColumn, Options options,
-                              Counters counters) {
+                              Resolved resolved, Counters counters) {
         Objects.requireNonNull(options, "options");
         StructType schema = df.schema();
         int textIndex = columnIndex(schema, textColumn);
@@ -170,11 +171,11 @@ public final class JembedSpark {
             throw new IllegalArgumentException("output column '" + outputColumn + "': expected a new column name, found "
                     + "one already in " + Arrays.toString(schema.fieldNames()));
         }
-        Resolved resolved = resolve(options);
+        Resolved model = resolved != null ? resolved : resolve(options);
         StructType output = schema.add(new StructField(outputColumn,
                 DataTypes.createArrayType(DataTypes.FloatType, false), true, org.apache.spark.sql.types.Metadata.empty()));
         Counters live = counters != null ? counters : Counters.create(df.sparkSession());
-        return df.mapPartitions(new EmbedPartition(options, resolved.model(), resolved.prompt().text(), textIndex, live),
+        return df.mapPartitions(new EmbedPartition(options, model.model(), model.prompt().text(), textIndex, live),
                 Encoders.row(output));
     }
 
@@ -183,8 +184,8 @@ public final class JembedSpark {
      * model directory only, so a bad option fails before any task starts.
      */
     static Resolved resolve(Options options) {
-        ModelRef model = ModelRef.resolveOnDriver(options.model);
-        io.jembed.core.model.ModelDirectory directory = model.read();
+        io.jembed.core.model.ModelDirectory directory = ModelRef.readOnDriver(options.model);
+        ModelRef model = ModelRef.of(options.model, directory);
         Prompt prompt;
         try {
             if (options.promptName != null) {

@@ -32,8 +32,11 @@ import io.jembed.core.model.ModelDirectory;
  */
 record ModelRef(String value, String name, String sha256) implements Serializable {
 
-    /** Resolves value on the driver, setting a catalogue model up if it is not yet. */
-    static ModelRef resolveOnDriver(String value) {
+    /**
+     * Reads the model value names on the driver, setting a catalogue model up if it is not yet; the
+     * reference to send to executors is {@link #of}.
+     */
+    static ModelDirectory readOnDriver(String value) {
         Optional<Path> found = find(value);
         if (found.isEmpty()) {
             Optional<ModelCatalog.Entry> entry = ModelCatalog.find(value);
@@ -47,10 +50,18 @@ record ModelRef(String value, String name, String sha256) implements Serializabl
         }
         Path dir = found.orElseThrow();
         try {
-            ModelDirectory directory = ModelDirectory.read(dir);
-            return new ModelRef(value, directory.name(), directory.weightsSha256());
+            return ModelDirectory.read(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("model '" + value + "' in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The reference executors resolve value by, checked against this directory's weights. */
+    static ModelRef of(String value, ModelDirectory directory) {
+        try {
+            return new ModelRef(value, directory.name(), directory.weightsSha256());
+        } catch (IOException e) {
+            throw new UncheckedIOException("model '" + value + "' in " + directory.dir() + ": " + e.getMessage(), e);
         }
     }
 

@@ -170,11 +170,8 @@ final class IndexCommand implements Command {
         }
         checkOutput(output, append, extend, exists);
         var promptOption = PromptOptions.read(args);
-        String fallbackModel = ModelCatalog.DEFAULT_NAME;
-        if (extend) {
-            fallbackModel = ModelCatalog.find(IndexStore.readManifest(output).spec().model())
-                    .map(ModelCatalog.Entry::name).orElse(ModelCatalog.DEFAULT_NAME);
-        }
+        String fallbackModel = extend ? catalogueNameOrDefault(IndexStore.readManifest(output).spec().model())
+                : ModelCatalog.DEFAULT_NAME;
         try (Embedder embedder = ModelOptions.load(args, cli, fallbackModel)) {
             args.finish();
             SemanticSearch search;
@@ -216,14 +213,8 @@ final class IndexCommand implements Command {
                         + (chunking == null ? "" : String.format(" (%,d windows of at most %d tokens, overlap %d)",
                         added.rows, chunking.tokens(), chunking.overlap()))
                         + " in " + String.format("%.1f", embedNanos / 1e9) + " s ("
-                        + Progress.rate(added.documents, embedNanos) + " docs/s); " + output + " now holds "
-                        + String.format("%,d", manifest.count()) + " documents"
-                        + (before > 0 ? " (" + String.format("%,d", before) + " before"
-                        + (added.replaced > 0 ? String.format(", %,d replaced", added.replaced) : "") + ")" : "")
-                        + " in " + manifest.segments().size() + (manifest.segments().size() == 1 ? " segment" : " segments")
-                        + ", " + manifest.spec().dimension() + "-d " + name(quantization(search)) + " vectors"
-                        + (manifest.indexType().equals(io.jembed.core.index.FlatIndex.TYPE) ? ""
-                        : " in an " + manifest.indexType() + " index " + manifest.indexParameters()) + ", "
+                        + Progress.rate(added.documents, embedNanos) + " docs/s); "
+                        + holds(output, manifest, before, added.replaced, search) + ", "
                         + manifest.spec().describeModel() + (search.documentPrompt().isEmpty() ? ""
                         : ", document prompt " + search.documentPrompt().describe()));
                 if (added.truncated > 0) {
@@ -273,9 +264,8 @@ final class IndexCommand implements Command {
             throw new CliException("index: --from-embeddings " + e.getMessage());
         }
         // The index's model: the manifest's when extending, else the one the vectors name if the catalogue has it.
-        String fallbackModel = extend ? ModelCatalog.find(IndexStore.readManifest(output).spec().model())
-                .map(ModelCatalog.Entry::name).orElse(ModelCatalog.DEFAULT_NAME)
-                : ModelCatalog.find(description.model()).map(ModelCatalog.Entry::name).orElse(ModelCatalog.DEFAULT_NAME);
+        String fallbackModel = catalogueNameOrDefault(extend ? IndexStore.readManifest(output).spec().model()
+                : description.model());
         IndexStore.Duplicates duplicates = upsert ? IndexStore.Duplicates.REPLACE : IndexStore.Duplicates.REFUSE;
         try (Embedder embedder = ModelOptions.load(args, cli, fallbackModel)) {
             args.finish();
@@ -315,14 +305,7 @@ final class IndexCommand implements Command {
                 Manifest manifest = search.save(output);
                 cli.err().println("jembed: indexed " + String.format("%,d", counts[0]) + " documents from "
                         + source + " (embedded by " + description.model() + ", nothing embedded again) in "
-                        + String.format("%.1f", nanos / 1e9) + " s; " + output + " now holds "
-                        + String.format("%,d", manifest.count()) + " documents"
-                        + (before > 0 ? " (" + String.format("%,d", before) + " before"
-                        + (counts[1] > 0 ? String.format(", %,d replaced", counts[1]) : "") + ")" : "")
-                        + " in " + manifest.segments().size() + (manifest.segments().size() == 1 ? " segment" : " segments")
-                        + ", " + manifest.spec().dimension() + "-d " + name(quantization(search)) + " vectors"
-                        + (manifest.indexType().equals(io.jembed.core.index.FlatIndex.TYPE) ? ""
-                        : " in an " + manifest.indexType() + " index " + manifest.indexParameters()));
+                        + String.format("%.1f", nanos / 1e9) + " s; " + holds(output, manifest, before, counts[1], search));
                 if (description.truncated() > 0) {
                     cli.err().println(String.format("jembed: %,d of %,d texts were truncated at %d tokens when they were "
                             + "embedded (as %s records)", description.truncated(), description.rows(),
@@ -344,46 +327,66 @@ final class IndexCommand implements Command {
         try (Embeddings.CloseableIterator<Embeddings.Row> rows = Embeddings.open(source, description)) {
             List<Document> documents = new ArrayList<>(batch);
             List<float[]> vectors = new ArrayList<>(batch);
-            while (true) {
-                boolean more = rows.hasNext();
-                if (more) {
-                    Embeddings.Row row = rows.next();
-                    String id = row.document().idText();
-                    if (seen != null) {
-                        String earlier = seen.putIfAbsent(id, row.where());
-                        if (earlier != null) {
-                            throw new CliException("index: " + row.where() + ": document id " + quoted(id)
-                                    + " appears earlier in the embeddings (" + earlier + "); ids are keys: use --upsert "
-                                    + "(the last row of an id wins); nothing written");
-                        }
-                        if (search.store().contains(id)) {
-                            throw new CliException("index: " + row.where() + ": document id " + quoted(id)
-                                    + " is already in the index " + output + "; use --upsert to replace it, or delete it "
-                                    + "first (jembed delete --index " + output + " ID); nothing written");
-                        }
-                    } else if (search.store().contains(id)) {
-                        replaced++;
+            while (rows.hasNext()) {
+                Embeddings.Row row = rows.next();
+                String id = row.document().idText();
+                if (seen != null) {
+                    String earlier = seen.putIfAbsent(id, row.where());
+                    if (earlier != null) {
+                        throw new CliException("index: " + row.where() + ": document id " + quoted(id)
+                                + " appears earlier in the embeddings (" + earlier + "); ids are keys: use --upsert "
+                                + "(the last row of an id wins); nothing written");
                     }
-                    documents.add(row.document());
-                    vectors.add(row.embedding());
+                    if (search.store().contains(id)) {
+                        throw new CliException("index: " + row.where() + ": document id " + quoted(id)
+                                + " is already in the index " + output + "; use --upsert to replace it, or delete it "
+                                + "first (jembed delete --index " + output + " ID); nothing written");
+                    }
+                } else if (search.store().contains(id)) {
+                    replaced++;
                 }
-                if (documents.size() == batch || (!more && !documents.isEmpty())) {
-                    search.store().add(documents, vectors.toArray(new float[0][]), duplicates);
-                    added += documents.size();
-                    progress.add(documents.size());
-                    documents.clear();
-                    vectors.clear();
-                }
-                if (!more) {
-                    break;
+                documents.add(row.document());
+                vectors.add(row.embedding());
+                if (documents.size() == batch) {
+                    added += addBatch(search, documents, vectors, duplicates, progress);
                 }
             }
+            added += addBatch(search, documents, vectors, duplicates, progress);
         } catch (Embeddings.FormatException e) {
             throw new CliException("index: --from-embeddings " + e.getMessage() + "; nothing written");
         } catch (java.io.UncheckedIOException e) {
             throw new CliException("index: --from-embeddings " + e.getMessage() + "; nothing written");
         }
         return new long[] {added, replaced};
+    }
+
+    /** Adds the batch (if any) and empties it; returns its size. */
+    private static int addBatch(SemanticSearch search, List<Document> documents, List<float[]> vectors,
+                                IndexStore.Duplicates duplicates, Progress progress) {
+        int n = documents.size();
+        if (n > 0) {
+            search.store().add(documents, vectors.toArray(new float[0][]), duplicates);
+            progress.add(n);
+            documents.clear();
+            vectors.clear();
+        }
+        return n;
+    }
+
+    /** The model a name of the manifest or of an embeddings description defaults to: its catalogue entry, else the default. */
+    private static String catalogueNameOrDefault(String model) {
+        return ModelCatalog.find(model).map(ModelCatalog.Entry::name).orElse(ModelCatalog.DEFAULT_NAME);
+    }
+
+    /** The summary's "DIR now holds N documents (B before, R replaced) in S segments, D-d X vectors[ in an T index P]". */
+    private static String holds(Path output, Manifest manifest, int before, long replaced, SemanticSearch search) {
+        return output + " now holds " + String.format("%,d", manifest.count()) + " documents"
+                + (before > 0 ? " (" + String.format("%,d", before) + " before"
+                + (replaced > 0 ? String.format(", %,d replaced", replaced) : "") + ")" : "")
+                + " in " + manifest.segments().size() + (manifest.segments().size() == 1 ? " segment" : " segments")
+                + ", " + manifest.spec().dimension() + "-d " + name(quantization(search)) + " vectors"
+                + (manifest.indexType().equals(io.jembed.core.index.FlatIndex.TYPE) ? ""
+                : " in an " + manifest.indexType() + " index " + manifest.indexParameters());
     }
 
     /** The --output checks both ways of indexing share. */
