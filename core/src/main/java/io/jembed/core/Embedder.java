@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.BlockingDeque;
+import java.util.concurrent.LinkedBlockingDeque;
 
 import io.jembed.core.kernels.Kernels;
 import io.jembed.core.kernels.KernelsProvider;
@@ -62,7 +62,9 @@ public final class Embedder implements AutoCloseable {
 
     /**
      * Activation workspaces, the most forward passes in flight: one computing on the pool while
-     * another caller tokenizes or pools, more would only queue for the same threads.
+     * another caller tokenizes or pools, more would only queue for the same threads. They are
+     * handed out last-returned first, so a single caller always reuses one (its buffers stay in
+     * cache, and the second is only allocated when two passes overlap).
      */
     static final int WORKSPACES = 2;
 
@@ -80,7 +82,7 @@ public final class Embedder implements AutoCloseable {
     private final int maxBatchTokens;
     private final int batchSize;
     private final WorkerPool pool;
-    private final BlockingQueue<BertModel.Workspace> workspaces = new ArrayBlockingQueue<>(WORKSPACES);
+    private final BlockingDeque<BertModel.Workspace> workspaces = new LinkedBlockingDeque<>(WORKSPACES);
 
     private Embedder(Builder builder) throws IOException {
         this.directory = builder.directory != null ? builder.directory : ModelDirectory.read(builder.modelDir);
@@ -106,7 +108,7 @@ public final class Embedder implements AutoCloseable {
         }
         this.pool = WorkerPool.create(builder.threads > 0 ? builder.threads : Runtime.getRuntime().availableProcessors());
         for (int i = 0; i < WORKSPACES; i++) {
-            workspaces.add(new BertModel.Workspace(model));
+            workspaces.addFirst(new BertModel.Workspace(model, maxBatchTokens));
         }
     }
 
@@ -461,7 +463,7 @@ public final class Embedder implements AutoCloseable {
                 }
             });
         } finally {
-            workspaces.add(workspace);
+            workspaces.addFirst(workspace);
         }
     }
 
@@ -482,7 +484,7 @@ public final class Embedder implements AutoCloseable {
         try {
             while (true) {
                 try {
-                    return workspaces.take();
+                    return workspaces.takeFirst();
                 } catch (InterruptedException e) {
                     interrupted = true; // finish the call; the caller sees its interrupt afterwards
                 }
@@ -508,7 +510,7 @@ public final class Embedder implements AutoCloseable {
             }
             return tokens;
         } finally {
-            workspaces.add(workspace);
+            workspaces.addFirst(workspace);
         }
     }
 

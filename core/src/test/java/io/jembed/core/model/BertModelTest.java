@@ -100,6 +100,42 @@ class BertModelTest {
     }
 
     @Test
+    void workspaceGrowsToTheBudgetOncePastHalfOfIt() throws IOException {
+        BertModel model = load(weightsFile, KernelsProvider.get());
+        BertModel.Workspace ws = new BertModel.Workspace(model, 100);
+        int[] capacities = new int[5];
+        int[] passes = {3, 20, 60, 99, 70};
+        try (WorkerPool pool = WorkerPool.create(1)) {
+            for (int i = 0; i < passes.length; i++) {
+                model.forward(batchOf(i, passes[i]), ws, pool);
+                capacities[i] = ws.capacity();
+            }
+        }
+        // 3 -> 4 and 20 -> 32 (powers of two), 60 > 100 / 2 -> the budget, which then holds 99 and 70.
+        assertEquals(List.of(4, 32, 100, 100, 100), java.util.Arrays.stream(capacities).boxed().toList());
+        float[] before = ws.hidden();
+        try (WorkerPool pool = WorkerPool.create(1)) {
+            model.forward(batchOf(9, 100), ws, pool);
+        }
+        assertTrue(before == ws.hidden(), "a pass within the budget re-allocated the buffers");
+
+        BertModel.Workspace exact = new BertModel.Workspace(model);
+        try (WorkerPool pool = WorkerPool.create(1)) {
+            model.forward(List.of(sequence(randomIds(1, 37))), exact, pool);
+        }
+        assertEquals(37, exact.capacity(), "without a budget the buffers fit the batch");
+    }
+
+    /** A batch of tokens tokens in sequences of at most 40 (the tiny model's max positions). */
+    private static List<BertModel.Sequence> batchOf(long seed, int tokens) {
+        List<BertModel.Sequence> batch = new ArrayList<>();
+        for (int left = tokens; left > 0; left -= 40) {
+            batch.add(sequence(randomIds(seed + left, Math.min(40, left))));
+        }
+        return batch;
+    }
+
+    @Test
     void raggedBatchEqualsOneAtATime() throws IOException {
         BertModel model = load(weightsFile, KernelsProvider.get());
         List<BertModel.Sequence> batch = List.of(sequence(randomIds(1, 12)), sequence(2, 3),
